@@ -1,0 +1,1 @@
+"""Pingan Desk: GIS situational-awareness client for a district command center."""

@@ -1,0 +1,1 @@
+"""Qt-free core: geodesy, district model, alarms, video decode, feeds, plugin API. Never imports Qt."""
