@@ -1,0 +1,66 @@
+"""Translations of user-facing text (zh_CN and en at least), Qt-free so core, views and plugins share them.
+
+Source strings are English; a catalog is a JSON object ``{"English": "译文"}`` in
+``resources/i18n/<locale>.json`` (plugins may ship their own and :func:`add_catalog` it).
+A missing entry falls back to the English source, so a half-translated catalog never
+blanks a label. ``tr("{n} cameras", n=3)`` formats after translating.
+"""
+from __future__ import annotations
+
+import json
+import locale as _locale
+import os
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+_catalog: dict[str, str] = {}
+_current = "en"
+
+
+def available_locales() -> list[str]:
+    """Locales with a catalog in resources/i18n, plus English (the source language)."""
+    found = {p.stem for p in (RESOURCES / "i18n").glob("*.json")}
+    return sorted(found | {"en"})
+
+
+def default_locale() -> str:
+    """PINGAN_LANG, else the system locale when we have it, else zh_CN (the field's language)."""
+    env = os.environ.get("PINGAN_LANG")
+    if env:
+        return env
+    try:
+        sys_loc = _locale.getlocale()[0] or ""
+    except ValueError:
+        sys_loc = ""
+    if sys_loc.startswith("en"):
+        return "en"
+    return "zh_CN"
+
+
+def set_locale(name: str) -> str:
+    """Switch the active catalog; unknown locales fall back to English. Returns the locale used."""
+    global _catalog, _current
+    _catalog = {}
+    _current = "en"
+    if name and name != "en":
+        path = RESOURCES / "i18n" / f"{name}.json"
+        if path.exists():
+            _catalog = json.loads(path.read_text(encoding="utf-8"))
+            _current = name
+    return _current
+
+
+def add_catalog(entries: dict[str, str]) -> None:
+    """Merge extra translations (a plugin's own) into the active catalog."""
+    _catalog.update(entries)
+
+
+def current_locale() -> str:
+    return _current
+
+
+def tr(text: str, **fmt) -> str:
+    """Translate ``text`` into the active locale and format it with ``fmt``."""
+    out = _catalog.get(text, text)
+    return out.format(**fmt) if fmt else out
