@@ -3,4 +3,4 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-pytest_plugins = ["tests.fixtures.rtsp", "tests.fixtures.mqtt"]
+pytest_plugins = ["tests.fixtures.district", "tests.fixtures.rtsp", "tests.fixtures.mqtt"]

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import locale as _locale
 import os
-from pathlib import Path
-
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from desktop.paths import RESOURCES
 
 _catalog: dict[str, str] = {}
 _current = "en"

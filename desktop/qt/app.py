@@ -1,0 +1,89 @@
+"""Start-up: QApplication, theme, district, window for the chosen mode, screenshot timer."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.core import i18n
+from desktop.core.config import Config
+from desktop.core.district.loader import DatasetError, load_district
+from desktop.core.district.resolve import DistrictNotFound, resolve_district
+from desktop.core.geo.crs import MapProjection
+from desktop.core.i18n import tr
+from desktop.qt.theme import apply_theme
+
+log = logging.getLogger("pingan")
+_T0 = time.perf_counter()
+
+
+def _progress(stage: str, frac: float) -> None:
+    print(f"\r[{frac * 100:5.1f}%] {stage:<40}", end="", file=sys.stderr, flush=True)
+    if frac >= 1.0:
+        print(file=sys.stderr)
+
+
+def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plugins: bool = False) -> int:
+    """Run the program for ``cfg``; returns the process exit code."""
+    logging.basicConfig(level=os.environ.get("PINGAN_LOG", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    i18n.set_locale(cfg.locale or i18n.default_locale())
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Pingan Desk")
+    app.setOrganizationName("Pingan")
+    apply_theme(app, scale=1.8 if cfg.mode == "wall" else 1.0)
+
+    try:
+        folder = resolve_district(cfg.district, progress=_progress)
+        district = load_district(folder, MapProjection(cfg.map_datum))
+    except (DatasetError, DistrictNotFound, ImportError) as exc:
+        msg = tr("Cannot open the district: {err}", err=exc)
+        print(f"pingan-desk: {msg}", file=sys.stderr)
+        if not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            QMessageBox.critical(None, "Pingan Desk", msg)
+        return 3
+
+    from desktop.qt.main_window import MainWindow
+    window = MainWindow(district, MapProjection(cfg.map_datum), coord_crs=cfg.coord_crs,
+                        wall_factory=_wall_factory())
+    if cfg.mode == "wall":
+        window.menuBar().hide()
+        window.showFullScreen()
+    else:
+        window.show()
+
+    if os.environ.get("PINGAN_REPORT_FIRST_FRAME"):
+        # used by the map benchmark: time from interpreter start to the first painted map frame
+        def report():
+            ms = (window.canvas.first_frame_at - _T0) * 1000.0
+            print(json.dumps({"startup_to_first_frame_ms": round(ms, 1)}), flush=True)
+            app.quit()
+        window.canvas.first_frame_callbacks.append(report)
+
+    if screenshot:
+        def shoot():
+            path = Path(screenshot)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ok = window.grab().save(str(path))
+            print(f"screenshot {'saved to' if ok else 'FAILED'} {path}", file=sys.stderr)
+            app.exit(0 if ok else 4)
+        QTimer.singleShot(int(after * 1000), shoot)
+    return app.exec()
+
+
+def _wall_factory():
+    """The video wall constructor, or None when the video layer is not available."""
+    try:
+        from desktop.qt.video.wall import VideoWall  # noqa: F401
+    except ImportError:
+        return None
+
+    def make(window):
+        return VideoWall(resolve=window.resolve_camera)
+    return make

@@ -1,0 +1,245 @@
+"""Camera icons: thousands of markers from one numpy table, one atlas, one draw call.
+
+Follows pyqtgraph's ScatterPlotItem: the visible cameras' screen positions go into a
+float64 array laid out as ``QPainter.PixmapFragment`` and are drawn with a single
+``drawPixmapFragments``. At low zoom the markers are clustered on a screen grid (count
+bubbles), and when zoomed in each camera shows its field-of-view cone.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+
+from desktop.core.district.model import CAMERA_KINDS, CameraTable
+from desktop.core.geo.spatial import PointIndex
+from desktop.core.geo.viewport import Viewport
+from desktop.core.i18n import tr
+from desktop.qt.theme import MAP
+
+from .layer import Hit, MapLayer
+
+KIND_COLORS = {
+    "hd": MAP.cam_hd, "checkpoint": MAP.cam_checkpoint, "coastal": MAP.cam_coastal,
+    "ptz": MAP.cam_ptz, "radar": MAP.cam_radar,
+}
+ICON = 14  # logical pixels
+CLUSTER_CELL = 46  # pixels per clustering cell
+
+
+def _kind_icon(p: QPainter, kind: str, s: float) -> None:
+    """Draw one kind's marker into a square of side ``s`` at the painter's origin."""
+    c = QColor(KIND_COLORS[kind])
+    p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 10)))
+    p.setBrush(c)
+    m = s * 0.12
+    r = QRectF(m, m, s - 2 * m, s - 2 * m)
+    if kind == "hd":
+        p.drawEllipse(r)
+        p.setBrush(QColor("#0b1219"))
+        p.drawEllipse(QRectF(s * 0.38, s * 0.38, s * 0.24, s * 0.24))
+    elif kind == "checkpoint":
+        p.drawRect(r)
+        p.setBrush(QColor("#0b1219"))
+        p.drawRect(QRectF(s * 0.32, s * 0.44, s * 0.36, s * 0.12))
+    elif kind == "coastal":
+        path = QPainterPath()
+        path.moveTo(s / 2, m)
+        path.lineTo(s - m, s / 2)
+        path.lineTo(s / 2, s - m)
+        path.lineTo(m, s / 2)
+        path.closeSubpath()
+        p.drawPath(path)
+    elif kind == "ptz":
+        p.drawEllipse(r)
+        p.setBrush(Qt.NoBrush)
+        p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 8)))
+        p.drawEllipse(QRectF(s * 0.3, s * 0.3, s * 0.4, s * 0.4))
+    else:  # radar
+        path = QPainterPath()
+        path.moveTo(s / 2, m)
+        path.lineTo(s - m, s - m)
+        path.lineTo(m, s - m)
+        path.closeSubpath()
+        p.drawPath(path)
+
+
+def build_atlas(dpr: float = 1.0) -> QPixmap:
+    """One pixmap with every kind's icon side by side (then a selection ring)."""
+    s = int(math.ceil(ICON * dpr))
+    pm = QPixmap(s * (len(CAMERA_KINDS) + 1), s)
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    for i, kind in enumerate(CAMERA_KINDS):
+        p.save()
+        p.translate(i * s, 0)
+        _kind_icon(p, kind, s)
+        p.restore()
+    p.translate(len(CAMERA_KINDS) * s, 0)
+    p.setBrush(Qt.NoBrush)
+    p.setPen(QPen(QColor(MAP.selection), max(1.5, s / 7)))
+    p.drawEllipse(QRectF(1, 1, s - 2, s - 2))
+    p.end()
+    pm.setDevicePixelRatio(dpr)
+    return pm
+
+
+class FragmentArray:
+    """A reusable float64 array shaped like ``QPainter::PixmapFragment[]`` (10 doubles each)."""
+
+    FIELDS = 10  # x, y, sourceLeft, sourceTop, width, height, scaleX, scaleY, rotation, opacity
+
+    def __init__(self) -> None:
+        self.array = np.zeros((0, self.FIELDS))
+
+    def fill(self, sx: np.ndarray, sy: np.ndarray, src_left: np.ndarray, size: float) -> np.ndarray:
+        n = len(sx)
+        if self.array.shape[0] < n:
+            self.array = np.zeros((max(n, 2 * self.array.shape[0]), self.FIELDS))
+            self.array[:, 6:8] = 1.0
+            self.array[:, 9] = 1.0
+        a = self.array
+        a[:n, 0] = sx
+        a[:n, 1] = sy
+        a[:n, 2] = src_left
+        a[:n, 3] = 0.0
+        a[:n, 4] = size
+        a[:n, 5] = size
+        return a
+
+    def draw(self, p: QPainter, n: int, pixmap: QPixmap) -> None:
+        if n <= 0:
+            return
+        ptr = shiboken6.wrapInstance(self.array.ctypes.data, QPainter.PixmapFragment)
+        p.drawPixmapFragments(ptr, n, pixmap)
+
+
+class CameraLayer(MapLayer):
+    """Cameras of some kinds from the shared :class:`CameraTable`."""
+
+    z = 50
+
+    def __init__(self, table: CameraTable, kinds: tuple[str, ...], layer_id: str, title: str,
+                 cluster: bool = True):
+        super().__init__()
+        self.id = layer_id
+        self.title = title
+        self.table = table
+        self.kinds = kinds
+        codes = [CAMERA_KINDS.index(k) for k in kinds]
+        self.rows = np.flatnonzero(np.isin(table.kind, codes))
+        self.x = table.x[self.rows]
+        self.y = table.y[self.rows]
+        self.kind = table.kind[self.rows].astype(np.int64)
+        self.heading = table.heading[self.rows]
+        self.fov = table.fov[self.rows]
+        self.range_m = table.range_m[self.rows]
+        self.index = PointIndex(self.x, self.y)
+        self.cluster_enabled = cluster
+        self.cluster_above = 1200  # visible markers before clustering kicks in
+        self.cone_below_mpp = 1.6  # metres per pixel under which FOV cones are drawn
+        self._frags = FragmentArray()
+        self._atlas: QPixmap | None = None
+        self._atlas_dpr = 0.0
+        self.last_drawn = 0
+        self.last_mode = "icons"
+
+    # -- painting ---------------------------------------------------------------------------
+    def _visible(self, vp: Viewport) -> np.ndarray:
+        minx, miny, maxx, maxy = vp.bounds(margin_px=ICON)
+        return np.flatnonzero((self.x >= minx) & (self.x <= maxx) & (self.y >= miny) & (self.y <= maxy))
+
+    def clustered(self, vp: Viewport, n_visible: int) -> bool:
+        return self.cluster_enabled and n_visible > self.cluster_above and vp.ground_metres_per_pixel() > 1.0
+
+    def paint(self, p: QPainter, vp: Viewport) -> None:
+        vis = self._visible(vp)
+        if not len(vis):
+            self.last_drawn = 0
+            return
+        sx, sy = vp.to_screen(self.x[vis], self.y[vis])
+        if self.clustered(vp, len(vis)):
+            self._paint_clusters(p, sx, sy)
+            self.last_mode = "clusters"
+            return
+        self.last_mode = "icons"
+        mpp = vp.ground_metres_per_pixel()
+        if mpp < self.cone_below_mpp and len(vis) < 4000:
+            self._paint_cones(p, vis, sx, sy, mpp)
+        dpr = p.device().devicePixelRatioF() if p.device() else 1.0
+        if self._atlas is None or self._atlas_dpr != dpr:
+            self._atlas = build_atlas(dpr)
+            self._atlas_dpr = dpr
+        src = self.kind[vis] * (ICON * dpr)
+        self._frags.fill(sx, sy, src, ICON * dpr)
+        self._frags.draw(p, len(vis), self._atlas)
+        self.last_drawn = len(vis)
+
+    def _paint_clusters(self, p: QPainter, sx: np.ndarray, sy: np.ndarray) -> None:
+        cx = np.floor(sx / CLUSTER_CELL).astype(np.int64)
+        cy = np.floor(sy / CLUSTER_CELL).astype(np.int64)
+        key = (cx + 1000) * 100000 + (cy + 1000)
+        uniq, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+        mx = np.bincount(inv, weights=sx) / counts
+        my = np.bincount(inv, weights=sy) / counts
+        base = QColor(MAP.cluster)
+        fill = QColor(base)
+        fill.setAlpha(150)
+        p.setPen(QPen(base, 1.5))
+        p.setBrush(fill)
+        font = QFont(p.font())
+        font.setBold(True)
+        p.setFont(font)
+        for x, y, n in zip(mx, my, counts):
+            r = 7.0 + 4.0 * math.log10(max(int(n), 1))
+            if n == 1:
+                r = 4.0
+            p.drawEllipse(QPointF(x, y), r, r)
+        p.setPen(QColor("#ffffff"))
+        for x, y, n in zip(mx, my, counts):
+            if n >= 5:
+                p.drawText(QRectF(x - 20, y - 10, 40, 20), Qt.AlignCenter, str(int(n)))
+        self.last_drawn = len(uniq)
+
+    def _paint_cones(self, p: QPainter, vis, sx, sy, mpp: float) -> None:
+        p.setPen(Qt.NoPen)
+        for code, kind in enumerate(CAMERA_KINDS):
+            sel = np.flatnonzero(self.kind[vis] == code)
+            if not len(sel):
+                continue
+            c = QColor(KIND_COLORS[kind])
+            c.setAlpha(38)
+            p.setBrush(c)
+            path = QPainterPath()
+            for j in sel:
+                i = vis[j]
+                r = self.range_m[i] / mpp
+                if r < 3:
+                    continue
+                fov = float(self.fov[i])
+                rect = QRectF(sx[j] - r, sy[j] - r, 2 * r, 2 * r)
+                if fov >= 359.9:
+                    path.addEllipse(rect)
+                    continue
+                # Qt angles: 0 = east, counter-clockwise; headings: 0 = north, clockwise
+                start = 90.0 - float(self.heading[i]) - fov / 2.0
+                path.moveTo(sx[j], sy[j])
+                path.arcTo(rect, start, fov)
+                path.closeSubpath()
+            p.drawPath(path)
+
+    # -- queries ----------------------------------------------------------------------------
+    def hit_test(self, x: float, y: float, vp: Viewport) -> Hit | None:
+        i = self.index.nearest(x, y, (ICON * 0.75) / vp.scale)
+        if i is None:
+            return None
+        vis_n = len(self._visible(vp))
+        if self.clustered(vp, vis_n):
+            return Hit(self.id, "cluster", "", tr("Cameras here: zoom in to pick one"), x, y, {}, priority=5)
+        cam = self.table.records[int(self.rows[i])]
+        title = f"{cam.name} · {tr(cam.kind)}"
+        return Hit(self.id, "camera", cam.id, title, cam.x, cam.y, dict(cam.props), priority=6)

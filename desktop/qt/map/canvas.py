@@ -1,0 +1,313 @@
+"""The map canvas: a QWidget that paints layers through a :class:`Viewport`.
+
+Static layers are painted into a backing image a margin larger than the window, so a pan
+is one blit until the view leaves the margin; dynamic layers (alarms, units) and overlays
+(selection, scale bar) paint every frame on top. The canvas only routes input to the view
+and hit-tests; what a click means is decided by whoever listens to its signals.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QDrag, QFont, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from desktop.core.geo.viewport import Viewport, nice_scale_bar
+from desktop.qt.theme import MAP, TEXT
+
+from .layer import Hit, MapLayer
+
+CAMERA_MIME = "application/x-pingan-camera"
+CACHE_MARGIN = 256  # pixels of pre-rendered map around the window
+
+
+class MapCanvas(QWidget):
+    """Pan/zoom map widget hosting :class:`MapLayer` objects."""
+
+    cursor_moved = Signal(float, float)  # map coordinates
+    hovered = Signal(object)  # Hit | None
+    selected = Signal(object)  # Hit | None
+    activated = Signal(object)  # Hit (double-click)
+    view_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMinimumSize(320, 240)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.vp = Viewport(width=max(self.width(), 1), height=max(self.height(), 1))
+        self.layers: list[MapLayer] = []
+        self.home_bounds: tuple[float, float, float, float] | None = None
+        self._at_home = True
+        self.selection: Hit | None = None
+        self.hover: Hit | None = None
+        self._cache: QImage | None = None
+        self._cache_key = None
+        self._cache_center = (0.0, 0.0)
+        self._press: QPoint | None = None
+        self._press_hit: Hit | None = None
+        self._dragging = False
+        self._last_pos = QPoint()
+        self.frame_times: list[float] = []  # ms of recent paints, for the status bar / bench
+        self.first_frame_at: float | None = None
+        self.first_frame_callbacks: list = []
+        self._anim = QTimer(self)
+        self._anim.setInterval(33)
+        self._anim.timeout.connect(self._tick)
+
+    # -- layers -----------------------------------------------------------------------------
+    def add_layer(self, layer: MapLayer) -> None:
+        self.layers.append(layer)
+        self.layers.sort(key=lambda l: l.z)
+        layer.on_change(self._layer_changed)
+        self._layer_changed(layer)
+
+    def remove_layer(self, layer: MapLayer) -> None:
+        if layer in self.layers:
+            self.layers.remove(layer)
+            self._layer_changed(layer)
+
+    def layer(self, layer_id: str) -> MapLayer | None:
+        return next((l for l in self.layers if l.id == layer_id), None)
+
+    def _layer_changed(self, layer: MapLayer) -> None:
+        if layer.static:
+            self._cache_key = None
+        if any(l.visible and l.animating() for l in self.layers) and not self._anim.isActive():
+            self._anim.start()
+        self.update()
+
+    def _tick(self) -> None:
+        if not any(l.visible and l.animating() for l in self.layers):
+            self._anim.stop()
+        self.update()
+
+    # -- view -------------------------------------------------------------------------------
+    def set_home(self, bounds: tuple[float, float, float, float]) -> None:
+        self.home_bounds = bounds
+        self.zoom_home()
+
+    def zoom_home(self) -> None:
+        if self.home_bounds:
+            self.vp.fit(*self.home_bounds, padding=0.04)
+            self._view_moved()
+            self._at_home = True
+
+    def center_on(self, x: float, y: float, min_scale: float | None = None) -> None:
+        self.vp.cx, self.vp.cy = float(x), float(y)
+        if min_scale is not None and self.vp.scale < min_scale:
+            self.vp.scale = min_scale
+        self._view_moved()
+
+    def _view_moved(self) -> None:
+        self._at_home = False
+        self.update()
+        self.view_changed.emit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        self.vp.width, self.vp.height = max(self.width(), 1), max(self.height(), 1)
+        self._cache_key = None
+        if self._at_home and self.home_bounds:  # until the user moves, keep the district framed
+            self.zoom_home()
+        super().resizeEvent(event)
+
+    # -- painting ---------------------------------------------------------------------------
+    def _static_key(self):
+        return (round(self.vp.scale, 12), self.vp.width, self.vp.height, self.devicePixelRatioF(),
+                tuple((id(l), l.visible, l.version) for l in self.layers if l.static))
+
+    def _render_static(self) -> None:
+        dpr = self.devicePixelRatioF()
+        w, h = self.vp.width + 2 * CACHE_MARGIN, self.vp.height + 2 * CACHE_MARGIN
+        img = QImage(int(w * dpr), int(h * dpr), QImage.Format_ARGB32_Premultiplied)
+        img.setDevicePixelRatio(dpr)
+        img.fill(QColor(MAP.sea))
+        big = Viewport(self.vp.cx, self.vp.cy, self.vp.scale, w, h)
+        p = QPainter(img)
+        p.setRenderHint(QPainter.Antialiasing)
+        for layer in self.layers:
+            if layer.static and layer.visible:
+                layer.paint(p, big)
+        p.end()
+        self._cache = img
+        self._cache_center = (self.vp.cx, self.vp.cy)
+        self._cache_key = self._static_key()
+
+    def _cache_offset(self) -> tuple[float, float] | None:
+        """Where the cached image goes, or None when it no longer covers the window."""
+        if self._cache is None or self._cache_key != self._static_key():
+            return None
+        dx = (self._cache_center[0] - self.vp.cx) * self.vp.scale
+        dy = (self.vp.cy - self._cache_center[1]) * self.vp.scale
+        if abs(dx) > CACHE_MARGIN or abs(dy) > CACHE_MARGIN:
+            return None
+        return dx - CACHE_MARGIN, dy - CACHE_MARGIN
+
+    def render_to(self, p: QPainter) -> None:
+        """Paint one full frame into ``p`` (the widget, or an image for tests and benchmarks)."""
+        offset = self._cache_offset()
+        if offset is None:
+            self._render_static()
+            offset = (-CACHE_MARGIN, -CACHE_MARGIN)
+        p.drawImage(QPointF(*offset), self._cache)
+        p.setRenderHint(QPainter.Antialiasing)
+        for layer in self.layers:
+            if not layer.static and layer.visible:
+                layer.paint(p, self.vp)
+        self._paint_overlays(p)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
+        t0 = time.perf_counter()
+        p = QPainter(self)
+        self.render_to(p)
+        p.end()
+        ms = (time.perf_counter() - t0) * 1000.0
+        self.frame_times.append(ms)
+        del self.frame_times[:-120]
+        if self.first_frame_at is None:
+            self.first_frame_at = time.perf_counter()
+            for cb in self.first_frame_callbacks:
+                QTimer.singleShot(0, cb)
+
+    def _paint_overlays(self, p: QPainter) -> None:
+        for hit, color, width in ((self.hover, "#9fdcff", 1.5), (self.selection, MAP.selection, 2.5)):
+            if hit is None or hit.kind in ("grid", "zone", "control_area", "cluster", "route"):
+                continue
+            sx, sy = self.vp.to_screen(hit.x, hit.y)
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(QColor(color), width))
+            p.drawEllipse(QPointF(float(sx), float(sy)), 12, 12)
+        self._paint_scale_bar(p)
+
+    def _paint_scale_bar(self, p: QPainter) -> None:
+        px, _, label = nice_scale_bar(self.vp.ground_metres_per_pixel())
+        x0, y0 = 16.0, self.vp.height - 22.0
+        p.setPen(QPen(QColor("#0b1219"), 5))
+        p.drawLine(QPointF(x0, y0), QPointF(x0 + px, y0))
+        p.setPen(QPen(QColor(TEXT), 2))
+        p.drawLine(QPointF(x0, y0), QPointF(x0 + px, y0))
+        p.drawLine(QPointF(x0, y0 - 5), QPointF(x0, y0 + 1))
+        p.drawLine(QPointF(x0 + px, y0 - 5), QPointF(x0 + px, y0 + 1))
+        font = QFont(p.font())
+        font.setBold(True)
+        p.setFont(font)
+        p.drawText(QRectF(x0, y0 - 22, px + 60, 18), Qt.AlignLeft | Qt.AlignBottom, label)
+
+    # -- hit-testing ------------------------------------------------------------------------
+    def hit_test(self, sx: float, sy: float) -> Hit | None:
+        """The most specific feature under screen pixel (sx, sy), over visible layers."""
+        x, y = self.vp.to_map(sx, sy)
+        best: Hit | None = None
+        for layer in reversed(self.layers):
+            if not layer.visible:
+                continue
+            hit = layer.hit_test(float(x), float(y), self.vp)
+            if hit is not None and (best is None or hit.priority > best.priority):
+                best = hit
+        return best
+
+    def select(self, hit: Hit | None) -> None:
+        self.selection = hit
+        self.update()
+        self.selected.emit(hit)
+
+    # -- input ------------------------------------------------------------------------------
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if e.button() == Qt.LeftButton:
+            self._press = e.position().toPoint()
+            self._last_pos = self._press
+            self._dragging = False
+            self._press_hit = self.hit_test(e.position().x(), e.position().y())
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        pos = e.position().toPoint()
+        x, y = self.vp.to_map(pos.x(), pos.y())
+        self.cursor_moved.emit(float(x), float(y))
+        if self._press is not None and e.buttons() & Qt.LeftButton:
+            if not self._dragging and (pos - self._press).manhattanLength() > 6:
+                if self._press_hit is not None and self._press_hit.kind == "camera":
+                    self._start_camera_drag(self._press_hit)
+                    self._press = None
+                    return
+                self._dragging = True
+                self.setCursor(Qt.ClosedHandCursor)
+            if self._dragging:
+                d = pos - self._last_pos
+                self.vp.pan_pixels(d.x(), d.y())
+                self._last_pos = pos
+                self._view_moved()
+            return
+        hit = self.hit_test(pos.x(), pos.y())
+        if (hit and (hit.layer_id, hit.id, hit.kind)) != (self.hover and (self.hover.layer_id, self.hover.id, self.hover.kind)):
+            self.hover = hit
+            self.hovered.emit(hit)
+            self.update()
+            if hit is not None:
+                QToolTip.showText(e.globalPosition().toPoint(), hit.title, self)
+            else:
+                QToolTip.hideText()
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if e.button() != Qt.LeftButton or self._press is None:
+            return
+        if not self._dragging:
+            hit = self._press_hit
+            if hit is not None and hit.kind == "cluster":
+                self.vp.zoom_at(2.5, e.position().x(), e.position().y())
+                self._view_moved()
+            else:
+                self.select(hit)
+        self._press = None
+        self._dragging = False
+        self.unsetCursor()
+
+    def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        hit = self.hit_test(e.position().x(), e.position().y())
+        if hit is not None and hit.kind not in ("grid", "cluster"):
+            self.activated.emit(hit)
+        else:
+            self.vp.zoom_at(2.0, e.position().x(), e.position().y())
+            self._view_moved()
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        steps = e.angleDelta().y() / 120.0
+        if steps:
+            self.vp.zoom_at(1.25 ** steps, e.position().x(), e.position().y())
+            self._view_moved()
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        step = 120
+        k = e.key()
+        if k == Qt.Key_Left:
+            self.vp.pan_pixels(step, 0)
+        elif k == Qt.Key_Right:
+            self.vp.pan_pixels(-step, 0)
+        elif k == Qt.Key_Up:
+            self.vp.pan_pixels(0, step)
+        elif k == Qt.Key_Down:
+            self.vp.pan_pixels(0, -step)
+        elif k in (Qt.Key_Plus, Qt.Key_Equal):
+            self.vp.zoom_at(1.5)
+        elif k in (Qt.Key_Minus, Qt.Key_Underscore):
+            self.vp.zoom_at(1 / 1.5)
+        elif k == Qt.Key_Home:
+            self.zoom_home()
+            return
+        elif k == Qt.Key_Escape:
+            self.select(None)
+            return
+        else:
+            super().keyPressEvent(e)
+            return
+        self._view_moved()
+
+    def _start_camera_drag(self, hit: Hit) -> None:
+        mime = QMimeData()
+        mime.setData(CAMERA_MIME, json.dumps({"ids": [hit.id]}).encode("utf-8"))
+        mime.setText(hit.id)
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.exec(Qt.CopyAction)

@@ -1,0 +1,88 @@
+"""The operator window on the tiny district, offscreen: layers paint, hit-test, select, toggle."""
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPainter
+
+from desktop.core.district.loader import load_district
+from desktop.core.geo.crs import MapProjection
+from desktop.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tiny_district):
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection(), coord_crs="GCJ02")
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _render(canvas) -> QImage:
+    img = QImage(canvas.vp.width, canvas.vp.height, QImage.Format_ARGB32_Premultiplied)
+    p = QPainter(img)
+    canvas.render_to(p)
+    p.end()
+    return img
+
+
+def test_every_district_layer_is_on_the_canvas_and_in_the_layers_panel(window):
+    ids = {l.id for l in window.canvas.layers}
+    assert {"basemap", "grid", "zones", "patrol", "risk", "boundary", "cameras", "checkpoints", "coastal"} <= ids
+    assert window.layers_panel.topLevelItemCount() == len(window.canvas.layers)
+
+
+def test_hover_and_click_select_a_camera_and_show_its_details(window, qtbot):
+    canvas = window.canvas
+    cam = window.district.cameras.records[0]
+    sx, sy = canvas.vp.to_screen(cam.x, cam.y)
+    hit = canvas.hit_test(float(sx), float(sy))
+    assert hit is not None and hit.kind == "camera" and hit.id == cam.id
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=QPoint(int(round(sx)), int(round(sy))))
+    assert canvas.selection is not None and canvas.selection.id == cam.id
+    assert cam.name in window.details.title.text()
+    assert window.details.open_btn.isVisibleTo(window.details)
+
+
+def test_toggling_a_layer_hides_its_pixels(window):
+    canvas = window.canvas
+    cam = window.district.cameras.records[0]
+    sx, sy = (int(round(v)) for v in canvas.vp.to_screen(cam.x, cam.y))
+    before = _render(canvas).pixelColor(sx, sy)
+    item = next(window.layers_panel.topLevelItem(i) for i in range(window.layers_panel.topLevelItemCount())
+                if window.layers_panel.topLevelItem(i).data(0, Qt.UserRole) == "cameras")
+    item.setCheckState(0, Qt.Unchecked)
+    assert not canvas.layer("cameras").visible
+    after = _render(canvas).pixelColor(sx, sy)
+    assert before != after
+    assert canvas.hit_test(sx, sy) is None or canvas.hit_test(sx, sy).kind != "camera"
+
+
+def test_wheel_zoom_and_keys_move_the_view_and_home_restores_it(window, qtbot):
+    canvas = window.canvas
+    home = (canvas.vp.cx, canvas.vp.cy, canvas.vp.scale)
+    qtbot.keyClick(canvas, Qt.Key_Plus)
+    assert canvas.vp.scale > home[2]
+    qtbot.keyClick(canvas, Qt.Key_Left)
+    assert canvas.vp.cx < home[0]
+    qtbot.keyClick(canvas, Qt.Key_Home)
+    assert (canvas.vp.cx, canvas.vp.cy, canvas.vp.scale) == pytest.approx(home)
+
+
+def test_status_bar_shows_cursor_coordinates_in_the_chosen_crs(window):
+    cam = window.district.cameras.records[0]
+    window._cursor_moved(cam.x, cam.y)
+    assert f"{cam.lon:.4f}" in window.coord_label.text()
+    window.crs_box.setCurrentIndex(window.crs_box.findData("EPSG:4549"))
+    window._cursor_moved(cam.x, cam.y)
+    assert window.coord_label.text().startswith("E 53")
+
+
+def test_dataset_warnings_reach_the_status_bar(qtbot, tiny_district):
+    (tiny_district / "zones.geojson").write_text("{broken", encoding="utf-8")
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection())
+    qtbot.addWidget(w)
+    assert "problems in the dataset" in w.notice_label.text()
+    assert any("zones.geojson" in text for _, _, text in w.notices)
