@@ -88,6 +88,29 @@ def build_atlas(dpr: float = 1.0) -> QPixmap:
     return pm
 
 
+BUBBLE_SIZES = (9, 16, 22, 28, 34)  # diameters of cluster bubbles by log10(count)
+
+
+def build_bubble_atlas(dpr: float = 1.0) -> QPixmap:
+    """Cluster bubbles of each size class, each centred in a cell of the largest size."""
+    cell = int(math.ceil(BUBBLE_SIZES[-1] * dpr))
+    pm = QPixmap(cell * len(BUBBLE_SIZES), cell)
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    base = QColor(MAP.cluster)
+    fill = QColor(base)
+    fill.setAlpha(150)
+    p.setPen(QPen(base, 1.5 * dpr))
+    p.setBrush(fill)
+    for i, d in enumerate(BUBBLE_SIZES):
+        dd = d * dpr - 2 * dpr
+        p.drawEllipse(QRectF(i * cell + (cell - dd) / 2, (cell - dd) / 2, dd, dd))
+    p.end()
+    pm.setDevicePixelRatio(dpr)
+    return pm
+
+
 class FragmentArray:
     """A reusable float64 array shaped like ``QPainter::PixmapFragment[]`` (10 doubles each)."""
 
@@ -142,7 +165,11 @@ class CameraLayer(MapLayer):
         self.cluster_enabled = cluster
         self.cluster_above = 1200  # visible markers before clustering kicks in
         self.cone_below_mpp = 1.6  # metres per pixel under which FOV cones are drawn
+        self.cones_max = 800  # more cones than this overlap into an unreadable blur
         self._frags = FragmentArray()
+        self._bubbles: QPixmap | None = None
+        self._bubbles_dpr = 0.0
+        self._labels: dict[int, QPixmap] = {}
         self._atlas: QPixmap | None = None
         self._atlas_dpr = 0.0
         self.last_drawn = 0
@@ -168,8 +195,8 @@ class CameraLayer(MapLayer):
             return
         self.last_mode = "icons"
         mpp = vp.ground_metres_per_pixel()
-        if mpp < self.cone_below_mpp and len(vis) < 4000:
-            self._paint_cones(p, vis, sx, sy, mpp)
+        if mpp < self.cone_below_mpp and len(vis) <= self.cones_max:
+            self._paint_cones_budgeted(p, vis, sx, sy, mpp, vp)
         dpr = p.device().devicePixelRatioF() if p.device() else 1.0
         if self._atlas is None or self._atlas_dpr != dpr:
             self._atlas = build_atlas(dpr)
@@ -186,51 +213,79 @@ class CameraLayer(MapLayer):
         uniq, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
         mx = np.bincount(inv, weights=sx) / counts
         my = np.bincount(inv, weights=sy) / counts
-        base = QColor(MAP.cluster)
-        fill = QColor(base)
-        fill.setAlpha(150)
-        p.setPen(QPen(base, 1.5))
-        p.setBrush(fill)
-        font = QFont(p.font())
-        font.setBold(True)
-        p.setFont(font)
-        for x, y, n in zip(mx, my, counts):
-            r = 7.0 + 4.0 * math.log10(max(int(n), 1))
-            if n == 1:
-                r = 4.0
-            p.drawEllipse(QPointF(x, y), r, r)
-        p.setPen(QColor("#ffffff"))
+        dpr = p.device().devicePixelRatioF() if p.device() else 1.0
+        if self._bubbles is None or self._bubbles_dpr != dpr:
+            self._bubbles = build_bubble_atlas(dpr)
+            self._bubbles_dpr = dpr
+        # bubble size class grows with log10(count): 1, 2-9, 10-99, 100-999, 1000+
+        size_class = np.minimum(np.ceil(np.log10(np.maximum(counts, 1) + 0.5)).astype(np.int64), len(BUBBLE_SIZES) - 1)
+        cell = BUBBLE_SIZES[-1] * dpr
+        self._frags.fill(mx, my, size_class * cell, cell)
+        self._frags.draw(p, len(uniq), self._bubbles)
         for x, y, n in zip(mx, my, counts):
             if n >= 5:
-                p.drawText(QRectF(x - 20, y - 10, 40, 20), Qt.AlignCenter, str(int(n)))
+                label = self._label_pixmap(int(n), dpr)
+                p.drawPixmap(QPointF(x - label.width() / (2 * dpr), y - label.height() / (2 * dpr)), label)
         self.last_drawn = len(uniq)
 
-    def _paint_cones(self, p: QPainter, vis, sx, sy, mpp: float) -> None:
-        p.setPen(Qt.NoPen)
+    def _label_pixmap(self, n: int, dpr: float) -> QPixmap:
+        """The count text as a cached pixmap: drawing text is the slow part of clustering."""
+        pm = self._labels.get(n)
+        if pm is None:
+            font = QFont()
+            font.setBold(True)
+            font.setPointSizeF(8.5)
+            text = str(n)
+            from PySide6.QtGui import QFontMetrics
+            w = QFontMetrics(font).horizontalAdvance(text) + 2
+            pm = QPixmap(int(w * dpr), int(14 * dpr))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.transparent)
+            q = QPainter(pm)
+            q.setFont(font)
+            q.setPen(QColor("#ffffff"))
+            q.drawText(QRectF(0, 0, w, 14), Qt.AlignCenter, text)
+            q.end()
+            if len(self._labels) > 4000:
+                self._labels.clear()
+            self._labels[n] = pm
+        return pm
+
+    def _paint_cones_budgeted(self, p: QPainter, vis, sx, sy, mpp: float, vp: Viewport) -> None:
+        """FOV cones, filled while their total area is affordable, as outlines beyond that."""
+        r = self.range_m[vis] / mpp
+        diag = float(np.hypot(vp.width, vp.height))
+        area = np.minimum(r, diag) ** 2 * np.pi * np.minimum(self.fov[vis], 360.0) / 360.0
+        screens = float(area.sum()) / (vp.width * vp.height)
+        if screens > 25.0:
+            return  # hundreds of screen-sized cones are an unreadable blur: icons only
+        filled = screens < 6.0
+        p.setRenderHint(QPainter.Antialiasing, False)
         for code, kind in enumerate(CAMERA_KINDS):
-            sel = np.flatnonzero(self.kind[vis] == code)
+            sel = np.flatnonzero((self.kind[vis] == code) & (r >= 4.0))
             if not len(sel):
                 continue
             c = QColor(KIND_COLORS[kind])
-            c.setAlpha(38)
-            p.setBrush(c)
-            path = QPainterPath()
+            if filled:
+                c.setAlpha(40)
+                p.setBrush(c)
+                p.setPen(Qt.NoPen)
+            else:
+                c.setAlpha(110)
+                p.setBrush(Qt.NoBrush)
+                p.setPen(QPen(c, 1.0))
             for j in sel:
                 i = vis[j]
-                r = self.range_m[i] / mpp
-                if r < 3:
-                    continue
+                rr = float(r[j])
+                rect = QRectF(float(sx[j]) - rr, float(sy[j]) - rr, 2 * rr, 2 * rr)
                 fov = float(self.fov[i])
-                rect = QRectF(sx[j] - r, sy[j] - r, 2 * r, 2 * r)
                 if fov >= 359.9:
-                    path.addEllipse(rect)
-                    continue
-                # Qt angles: 0 = east, counter-clockwise; headings: 0 = north, clockwise
-                start = 90.0 - float(self.heading[i]) - fov / 2.0
-                path.moveTo(sx[j], sy[j])
-                path.arcTo(rect, start, fov)
-                path.closeSubpath()
-            p.drawPath(path)
+                    p.drawEllipse(rect)
+                else:
+                    # Qt angles: 0 = east, counter-clockwise, 1/16 degree; headings: 0 = north, clockwise
+                    start = 90.0 - float(self.heading[i]) - fov / 2.0
+                    p.drawPie(rect, int(start * 16), int(fov * 16))
+        p.setRenderHint(QPainter.Antialiasing, True)
 
     # -- queries ----------------------------------------------------------------------------
     def hit_test(self, x: float, y: float, vp: Viewport) -> Hit | None:

@@ -54,6 +54,13 @@ class MapCanvas(QWidget):
         self.frame_times: list[float] = []  # ms of recent paints, for the status bar / bench
         self.first_frame_at: float | None = None
         self.first_frame_callbacks: list = []
+        self.interactive_zoom = True
+        self.static_render_ms: list[float] = []  # cost of each full re-render of the static layers
+        self._cache_scale = 1.0
+        self._settle = QTimer(self)  # re-render crisply once a zoom gesture pauses
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(120)
+        self._settle.timeout.connect(self._settled)
         self._anim = QTimer(self)
         self._anim.setInterval(33)
         self._anim.timeout.connect(self._tick)
@@ -78,6 +85,10 @@ class MapCanvas(QWidget):
             self._cache_key = None
         if any(l.visible and l.animating() for l in self.layers) and not self._anim.isActive():
             self._anim.start()
+        self.update()
+
+    def _settled(self) -> None:
+        self._cache_key = None
         self.update()
 
     def _tick(self) -> None:
@@ -115,11 +126,15 @@ class MapCanvas(QWidget):
         super().resizeEvent(event)
 
     # -- painting ---------------------------------------------------------------------------
-    def _static_key(self):
-        return (round(self.vp.scale, 12), self.vp.width, self.vp.height, self.devicePixelRatioF(),
+    def _content_key(self):
+        return (self.vp.width, self.vp.height, self.devicePixelRatioF(),
                 tuple((id(l), l.visible, l.version) for l in self.layers if l.static))
 
+    def _static_key(self):
+        return (round(self.vp.scale, 12),) + self._content_key()
+
     def _render_static(self) -> None:
+        t0 = time.perf_counter()
         dpr = self.devicePixelRatioF()
         w, h = self.vp.width + 2 * CACHE_MARGIN, self.vp.height + 2 * CACHE_MARGIN
         img = QImage(int(w * dpr), int(h * dpr), QImage.Format_ARGB32_Premultiplied)
@@ -134,7 +149,10 @@ class MapCanvas(QWidget):
         p.end()
         self._cache = img
         self._cache_center = (self.vp.cx, self.vp.cy)
+        self._cache_scale = self.vp.scale
         self._cache_key = self._static_key()
+        self.static_render_ms.append((time.perf_counter() - t0) * 1000.0)
+        del self.static_render_ms[:-200]
 
     def _cache_offset(self) -> tuple[float, float] | None:
         """Where the cached image goes, or None when it no longer covers the window."""
@@ -146,13 +164,37 @@ class MapCanvas(QWidget):
             return None
         return dx - CACHE_MARGIN, dy - CACHE_MARGIN
 
-    def render_to(self, p: QPainter) -> None:
+    def _draw_scaled_cache(self, p: QPainter) -> bool:
+        """While zooming, stretch the last crisp image instead of re-rendering every step.
+
+        Returns False when that would look wrong (other content, or zoomed too far), in
+        which case the caller renders afresh. A timer re-renders once the zoom settles.
+        """
+        if self._cache is None or self._cache_key is None or self._cache_key[1:] != self._content_key():
+            return False
+        f = self.vp.scale / self._cache_scale
+        if not (0.3 < f < 3.5):
+            return False
+        w = self._cache.width() / self._cache.devicePixelRatio()
+        h = self._cache.height() / self._cache.devicePixelRatio()
+        left = (self._cache_center[0] - self.vp.cx) * self.vp.scale + self.vp.width / 2.0 - w / 2.0 * f
+        top = (self.vp.cy - self._cache_center[1]) * self.vp.scale + self.vp.height / 2.0 - h / 2.0 * f
+        if f < 1.0:  # zooming out uncovers the edge: sea first
+            p.fillRect(QRectF(0, 0, self.vp.width, self.vp.height), QColor(MAP.sea))
+        p.drawImage(QRectF(left, top, w * f, h * f), self._cache)
+        self._settle.start()
+        return True
+
+    def render_to(self, p: QPainter, allow_stale: bool = True) -> None:
         """Paint one full frame into ``p`` (the widget, or an image for tests and benchmarks)."""
         offset = self._cache_offset()
-        if offset is None:
+        if offset is None and allow_stale and self.interactive_zoom and self._draw_scaled_cache(p):
+            offset = False
+        elif offset is None:
             self._render_static()
             offset = (-CACHE_MARGIN, -CACHE_MARGIN)
-        p.drawImage(QPointF(*offset), self._cache)
+        if offset is not False:
+            p.drawImage(QPointF(*offset), self._cache)
         p.setRenderHint(QPainter.Antialiasing)
         for layer in self.layers:
             if not layer.static and layer.visible:

@@ -72,8 +72,10 @@ class BasemapLayer(_PathLayer):
         super().__init__(origin)
         self.district = district
         ctx = [f.map_geom for f in district.context]
-        self.land = geometry_path(ctx, origin)
-        self.land_coarse = geometry_path(simplified(ctx, 30.0), origin)
+        # levels of detail: (tolerance in map units, path); the finest has tolerance 0
+        self.land_lods = [(0.0, geometry_path(ctx, origin))]
+        for tol in (3.0, 12.0, 50.0, 200.0):
+            self.land_lods.append((tol, geometry_path(simplified(ctx, tol), origin)))
         self.body = geometry_path([district.boundary.map_geom], origin)
         self.labels = []
         for f in district.context:
@@ -89,7 +91,10 @@ class BasemapLayer(_PathLayer):
         p.setTransform(view_transform(vp, self.origin))
         p.setPen(_pen(MAP.land_edge, 1.0))
         p.setBrush(QColor(MAP.land))
-        p.drawPath(self._paths_for(vp, self.land, self.land_coarse))
+        # the coarsest outline whose error stays under half a pixel
+        half_px = 0.5 / vp.scale
+        path = next(path for tol, path in reversed(self.land_lods) if tol <= half_px)
+        p.drawPath(path)
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(MAP.district))
         p.drawPath(self.body)
