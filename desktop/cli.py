@@ -35,6 +35,24 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return cfg.validate()
 
 
+def list_plugins(cfg: Config) -> int:
+    """Print every discovered plugin and its state (without importing any plugin code)."""
+    from desktop.core.plugin_api.host import PluginManager
+    from desktop.paths import PLUGINS
+
+    manager = PluginManager(mode=cfg.mode, disabled=cfg.plugins_disabled)
+    records = manager.discover([PLUGINS])
+    print(f"{'id':<16} {'version':<9} {'state':<13} {'api':<4} name / source")
+    for rec in records:
+        m = rec.manifest
+        state = "enabled" if rec.state == "discovered" else rec.state  # what start-up will do
+        print(f"{m.id:<16} {m.version:<9} {state:<13} {m.api:<4} {m.name}  ({m.source})"
+              + (f"  -- {rec.last_error}" if rec.last_error else ""))
+    for err in manager.discovery_errors:
+        print(f"invalid: {err}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -42,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pingan-desk: configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.list_plugins:
+        return list_plugins(cfg)
     from desktop.qt.app import run  # Qt is imported only once arguments are known good
     return run(cfg, screenshot=args.screenshot, after=args.after, list_plugins=args.list_plugins)
 

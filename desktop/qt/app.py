@@ -58,6 +58,8 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     else:
         window.show()
 
+    manager = start_plugins(window, cfg, district)
+
     if os.environ.get("PINGAN_REPORT_FIRST_FRAME"):
         # used by the map benchmark: time from interpreter start to the first painted map frame
         def report():
@@ -75,6 +77,39 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
             app.exit(0 if ok else 4)
         QTimer.singleShot(int(after * 1000), shoot)
     return app.exec()
+
+
+def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None):
+    """Discover and enable plugins; returns the manager (kept on the window)."""
+    from PySide6.QtGui import QAction
+
+    from desktop.core.feeds.bus import EventBus
+    from desktop.core.plugin_api.host import PluginManager
+    from desktop.paths import PLUGINS
+    from desktop.qt.host import GuiPump, QtPluginHost, install_plugin_excepthook
+    from desktop.qt.plugin_dialog import PluginDialog
+
+    bus = EventBus("local")
+    pump = GuiPump(parent=window)
+    svc = {"district": district, "bus": bus, "projection": window.projection, "config": cfg}
+    svc.update(services or {})
+    manager = PluginManager(mode=cfg.mode, disabled=cfg.plugins_disabled, settings=cfg.extra, services=svc,
+                            notify=window.show_notice, defer=lambda fn: QTimer.singleShot(0, fn))
+    manager.host_factory = lambda m, mgr: QtPluginHost(m, mgr, window, bus, pump)
+    manager.discover([PLUGINS, *extra_folders])
+    for err in manager.discovery_errors:
+        window.show_notice(err, "error")
+    manager.enable_all()
+    install_plugin_excepthook(manager)
+    window.plugin_manager, window.bus, window.pump = manager, bus, pump
+    act = QAction(tr("Plugins…"), window)
+    act.triggered.connect(lambda: PluginDialog(manager, window).exec())
+    window.menu_tools.addAction(act)
+    window.destroyed.connect(lambda *_: None)
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(manager.unload_all)
+    return manager
 
 
 def _wall_factory():

@@ -1,0 +1,147 @@
+"""The Qt implementation of the plugin host facade, and the GUI-thread message pump.
+
+Bus messages arrive on whatever thread published them (paho's network thread, the
+scenario player). :class:`GuiPump` queues them and a timer delivers them on the GUI
+thread once per frame, in one batch, so a flood costs one update per frame.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import sys
+import threading
+from typing import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+
+from desktop.core.plugin_api.host import PluginHost, PluginManager
+
+log = logging.getLogger("pingan.host")
+
+AREAS = {"right": Qt.RightDockWidgetArea, "left": Qt.LeftDockWidgetArea,
+         "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
+
+
+class GuiPump(QObject):
+    """Thread-safe queue of callbacks, drained on the GUI thread every ``interval_ms``.
+
+    Bounded: when producers outrun the GUI, the oldest deliveries of *droppable*
+    subscriptions would be lost, so nothing here is droppable — subscribers that can
+    take a flood (the alarm panel) read their own outbox instead of per-message calls.
+    """
+
+    def __init__(self, interval_ms: int = 33, max_per_tick: int = 5000, parent=None):
+        super().__init__(parent)
+        self._queue: collections.deque = collections.deque()
+        self._lock = threading.Lock()
+        self.max_per_tick = max_per_tick
+        self.delivered = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.drain)
+        self._timer.start()
+
+    def post(self, fn: Callable, *args) -> None:
+        with self._lock:
+            self._queue.append((fn, args))
+
+    def drain(self) -> int:
+        n = 0
+        while n < self.max_per_tick:
+            with self._lock:
+                if not self._queue:
+                    break
+                fn, args = self._queue.popleft()
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - guarded callbacks handle plugin errors; this is a last net
+                log.exception("GUI delivery failed")
+            n += 1
+        self.delivered += n
+        return n
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+
+class QtPluginHost(PluginHost):
+    """What a plugin may touch: docks, map layers, actions, the bus, the wall, notices."""
+
+    def __init__(self, manifest, manager: PluginManager, window, bus, pump: GuiPump):
+        super().__init__(manifest, manager)
+        self._window = window
+        self._bus = bus
+        self._pump = pump
+
+    def subscribe(self, topic_filter: str, callback: Callable[[str, dict], None]):
+        guarded = self.guard(callback, f"message on {topic_filter}")
+        sub = self._bus.subscribe(topic_filter, lambda topic, payload: self._pump.post(guarded, topic, payload))
+        self._track(f"subscription {topic_filter}", sub.unsubscribe)
+        return sub
+
+    def publish(self, topic: str, payload: dict) -> None:
+        self._bus.publish(topic, payload)
+
+    def add_panel(self, panel_id: str, title: str, widget, area: str = "right"):
+        dock = self._window.add_dock(f"{self.plugin_id}.{panel_id}", title, widget, AREAS.get(area, AREAS["right"]))
+        self._window.menu_view.addAction(dock.toggleViewAction())
+        self._track(f"panel {panel_id}", lambda: (self._window.menu_view.removeAction(dock.toggleViewAction()),
+                                                  self._window.remove_dock(dock)))
+        return dock
+
+    def add_map_layer(self, layer) -> None:
+        self._window.add_map_layer(layer)
+        self._track(f"map layer {layer.id}", lambda: self._window.remove_map_layer(layer))
+
+    def add_action(self, action_id: str, text: str, callback: Callable[[], None],
+                   shortcut: str | None = None, menu: str = "tools"):
+        action = QAction(text, self._window)
+        action.setObjectName(f"{self.plugin_id}.{action_id}")
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ApplicationShortcut)
+        action.triggered.connect(self.guard(lambda *_: callback(), f"action {action_id}"))
+        target = {"tools": self._window.menu_tools, "view": self._window.menu_view,
+                  "file": self._window.menu_file}.get(menu, self._window.menu_tools)
+        target.addAction(action)
+        self._window.addAction(action)  # shortcuts work wherever focus is
+
+        def undo():
+            target.removeAction(action)
+            self._window.removeAction(action)
+            action.deleteLater()
+        self._track(f"action {action_id}", undo)
+        return action
+
+    def timer(self, interval_ms: int, callback: Callable[[], None]) -> QTimer:
+        """A repeating GUI timer owned by the plugin (stopped when it is disabled)."""
+        t = QTimer(self._window)
+        t.setInterval(interval_ms)
+        t.timeout.connect(self.guard(callback, "timer"))
+        t.start()
+        self._track("timer", lambda: (t.stop(), t.deleteLater()))
+        return t
+
+    def open_cameras(self, camera_ids: list[str]) -> int:
+        return self._window.open_camera_ids(*camera_ids)
+
+    def show_notice(self, text: str, level: str = "info") -> None:
+        self._window.show_notice(text, level)
+
+    def center_map(self, x: float, y: float, min_scale: float | None = None) -> None:
+        """Centre the map on map coordinates (see ``service('projection')`` to convert)."""
+        self._window.canvas.center_on(x, y, min_scale)
+
+
+def install_plugin_excepthook(manager: PluginManager) -> None:
+    """Exceptions raised in plugin code called by Qt itself (paint events, slots) disable that plugin."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        pid = manager.failing_plugin_for(tb)
+        if pid is not None:
+            manager._failed(manager.records[pid], exc, "Qt event")
+            return
+        previous(exc_type, exc, tb)
+    sys.excepthook = hook
