@@ -91,6 +91,9 @@ class QtPluginHost(PluginHost):
         return dock
 
     def add_map_layer(self, layer) -> None:
+        # a layer's paint and hit-test run inside Qt's paint/mouse events: guard them here
+        layer.paint = self.guard(layer.paint, f"paint of layer {layer.id}")
+        layer.hit_test = self.guard(layer.hit_test, f"hit-test of layer {layer.id}")
         self._window.add_map_layer(layer)
         self._track(f"map layer {layer.id}", lambda: self._window.remove_map_layer(layer))
 

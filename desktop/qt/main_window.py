@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         self.canvas.selected.connect(self.details.show_hit)
         self.canvas.activated.connect(self._activated)
         self.canvas.view_changed.connect(self._update_zoom_label)
+        self.canvas.layer_failed.connect(
+            lambda lid, err: self.show_notice(tr("Map layer {id} failed and was hidden: {err}", id=lid, err=err), "error"))
         self._update_zoom_label()
         for w in district.warnings[:20]:
             self.show_notice(w, "warning")

@@ -8,6 +8,7 @@ and hit-tests; what a click means is decided by whoever listens to its signals.
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, Signal
@@ -18,6 +19,8 @@ from desktop.core.geo.viewport import Viewport, nice_scale_bar
 from desktop.qt.theme import MAP, TEXT
 
 from .layer import Hit, MapLayer
+
+log = logging.getLogger(__name__)
 
 CAMERA_MIME = "application/x-pingan-camera"
 CACHE_MARGIN = 256  # pixels of pre-rendered map around the window
@@ -31,6 +34,7 @@ class MapCanvas(QWidget):
     selected = Signal(object)  # Hit | None
     activated = Signal(object)  # Hit (double-click)
     view_changed = Signal()
+    layer_failed = Signal(str, str)  # layer id, error
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -145,7 +149,7 @@ class MapCanvas(QWidget):
         p.setRenderHint(QPainter.Antialiasing)
         for layer in self.layers:
             if layer.static and layer.visible:
-                layer.paint(p, big)
+                self._paint_layer(layer, p, big)
         p.end()
         self._cache = img
         self._cache_center = (self.vp.cx, self.vp.cy)
@@ -198,8 +202,20 @@ class MapCanvas(QWidget):
         p.setRenderHint(QPainter.Antialiasing)
         for layer in self.layers:
             if not layer.static and layer.visible:
-                layer.paint(p, self.vp)
+                self._paint_layer(layer, p, self.vp)
         self._paint_overlays(p)
+
+    def _paint_layer(self, layer: MapLayer, p: QPainter, vp: Viewport) -> None:
+        """Paint one layer; a layer that raises is hidden and reported, the frame goes on."""
+        p.save()
+        try:
+            layer.paint(p, vp)
+        except Exception as exc:  # noqa: BLE001 - one bad layer must not blank the map
+            log.exception("map layer %s failed to paint; hiding it", layer.id)
+            layer.visible = False
+            self.layer_failed.emit(layer.id, str(exc))
+        finally:
+            p.restore()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
         t0 = time.perf_counter()
