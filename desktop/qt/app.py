@@ -58,7 +58,17 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     else:
         window.show()
 
-    manager = start_plugins(window, cfg, district)
+    from desktop.core.session import Session
+    session = Session(cfg, district, window.projection).start()
+    window.session = session
+    manager = start_plugins(window, cfg, district, bus=session.bus,
+                            services={"alarms": session.alarms, "clock": session.clock,
+                                      "operator": session.operator, "session": session})
+    app.aboutToQuit.connect(session.stop)
+    if session.player is not None:
+        window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
+    elif cfg.broker:
+        window.show_notice(tr("Live feeds from {broker}", broker=cfg.broker), "info")
 
     if os.environ.get("PINGAN_REPORT_FIRST_FRAME"):
         # used by the map benchmark: time from interpreter start to the first painted map frame
@@ -79,7 +89,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     return app.exec()
 
 
-def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None):
+def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None):
     """Discover and enable plugins; returns the manager (kept on the window)."""
     from PySide6.QtGui import QAction
 
@@ -89,7 +99,7 @@ def start_plugins(window, cfg: Config, district, extra_folders=(), services: dic
     from desktop.qt.host import GuiPump, QtPluginHost, install_plugin_excepthook
     from desktop.qt.plugin_dialog import PluginDialog
 
-    bus = EventBus("local")
+    bus = bus or EventBus("local")
     pump = GuiPump(parent=window)
     svc = {"district": district, "bus": bus, "projection": window.projection, "config": cfg}
     svc.update(services or {})

@@ -132,6 +132,17 @@ class QtPluginHost(PluginHost):
     def show_notice(self, text: str, level: str = "info") -> None:
         self._window.show_notice(text, level)
 
+    def on_map_selected(self, callback: Callable[[object], None]) -> None:
+        """Be told when the operator selects something on the map (a ``Hit``, or None)."""
+        guarded = self.guard(callback, "map selection")
+        self._window.canvas.selected.connect(guarded)
+        self._track("map selection listener", lambda: self._window.canvas.selected.disconnect(guarded))
+
+    def select_on_map(self, hit) -> None:
+        """Select (highlight) a feature on the map, as a click would."""
+        self._window.canvas.selection = hit
+        self._window.canvas.update()
+
     def center_map(self, x: float, y: float, min_scale: float | None = None) -> None:
         """Centre the map on map coordinates (see ``service('projection')`` to convert)."""
         self._window.canvas.center_on(x, y, min_scale)

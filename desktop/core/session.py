@@ -1,0 +1,105 @@
+"""The running services of one workstation, built from its configuration (Qt-free).
+
+One event bus; one alarm service journaling to SQLite; and one feed — the MQTT broker when
+``--broker`` is given, otherwise the scenario player replaying the district's demo scenario
+(or ``--scenario``) so the program is alive offline with nothing installed beside it.
+"""
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import socket
+from pathlib import Path
+
+from desktop.core.alarms.service import AlarmService
+from desktop.core.clock import RealClock, SimClock
+from desktop.core.config import Config
+from desktop.core.district.model import District
+from desktop.core.feeds.bus import EventBus
+from desktop.core.geo.crs import MapProjection
+from desktop.core.geo.spatial import PolygonIndex
+from desktop.paths import data_dir
+
+log = logging.getLogger("pingan.session")
+
+
+class Session:
+    """Bus, clock, alarm service and feed for one program run. ``start``/``stop`` are symmetric."""
+
+    def __init__(self, cfg: Config, district: District, projection: MapProjection,
+                 journal_path: Path | None = None, demo_feed: bool | None = None):
+        self.cfg = cfg
+        self.district = district
+        self.projection = projection
+        self.bus = EventBus("local")
+        self.workstation = cfg.workstation or socket.gethostname()
+        self.operator = cfg.operator or _login()
+        self.scenario = None
+        self.player = None
+        self.feed = None
+        if demo_feed is None:
+            demo_feed = not cfg.broker and not os.environ.get("PINGAN_NO_DEMO_FEED")
+        self.demo_feed = demo_feed
+        scenario_dir = Path(cfg.scenario) if cfg.scenario else (district.info.path / "scenario"
+                                                                 if district.info.path else None)
+        if (demo_feed or cfg.mode == "training") and scenario_dir and (scenario_dir / "scenario.toml").exists():
+            from desktop.core.feeds.scenario import load_scenario
+            self.scenario = load_scenario(scenario_dir)
+        if cfg.mode == "training" and self.scenario is not None:
+            self.clock = self.scenario.make_clock()
+        else:
+            self.clock = RealClock()
+        if journal_path is None:
+            tag = district.info.adcode or "district"
+            if cfg.broker:
+                journal_path = data_dir() / f"alarms-{tag}.sqlite"
+            else:
+                # The offline demo replays the same alarm ids each run: start it clean.
+                journal_path = data_dir() / f"demo-alarms-{tag}.sqlite"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(str(journal_path) + suffix).unlink(missing_ok=True)
+        self.journal_path = journal_path
+        self._cells = PolygonIndex([c.map_geom for c in district.grid])
+        self.alarms = AlarmService(journal_path, clock=self.clock, workstation=self.workstation,
+                                   bus=self.bus, locate=self.locate)
+
+    def locate(self, lon_wgs: float, lat_wgs: float) -> str:
+        """The sub-district of a WGS84 point (for the alarm panel's filter), or ''."""
+        x, y = self.projection.forward(lon_wgs, lat_wgs, "WGS84")
+        found = self._cells.containing(x, y)
+        return str(self.district.grid[found[0]].props.get("subdistrict", "")) if found else ""
+
+    def start(self) -> "Session":
+        self.alarms.start()
+        if self.cfg.broker:
+            from desktop.core.feeds.mqtt import MqttFeed
+            self.feed = MqttFeed.from_url(self.cfg.broker, self.bus, workstation=self.workstation).start()
+            log.info("live feeds from %s", self.cfg.broker)
+        elif self.scenario is not None:
+            from desktop.core.feeds.scenario import ScenarioPlayer
+            loop = self.cfg.mode != "training"
+            self.player = ScenarioPlayer(self.scenario, self.bus, clock=self.clock, loop=loop).start()
+            log.info("demo feed: scenario %s (%d events)", self.scenario.name, len(self.scenario.events))
+        return self
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        if self.feed is not None:
+            self.feed.stop()
+        self.alarms.stop()
+
+    def feed_status(self) -> str:
+        if self.feed is not None:
+            return self.feed.status
+        if self.player is not None:
+            return "scenario"
+        return "none"
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"

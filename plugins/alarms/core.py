@@ -1,0 +1,98 @@
+"""The alarm panel's decisions, free of Qt: what to link, when to ring, what the queue shows.
+
+Kept apart from the widgets so the behaviour under a flood (one wall change and one sound
+per burst, not per message) is tested without a display.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from desktop.core.alarms.linkage import CameraArrays, cameras_covering, nearest_units
+from desktop.core.alarms.model import Alarm, AlarmEvent, EventKind
+
+
+@dataclass
+class Filters:
+    """The queue's filters; None means 'any'."""
+
+    type: str | None = None
+    state: str | None = None
+    subdistrict: str | None = None
+    open_only: bool = True
+
+    def query(self) -> dict:
+        return {
+            "types": None if self.type is None else [self.type],
+            "states": None if self.state is None else [self.state],
+            "subdistricts": None if self.subdistrict is None else [self.subdistrict],
+            "open_only": self.open_only,
+        }
+
+
+@dataclass
+class Linkage:
+    """Which cameras to open for an alarm and which units to offer, with limits against floods."""
+
+    cameras: CameraArrays
+    max_cameras: int = 4
+    min_interval_s: float = 3.0  # at most one automatic wall change per this many seconds
+    auto_priorities: tuple[int, ...] = (1, 2, 3)  # priority 4 alarms do not take over the wall
+    _last_auto: float = field(default=-1e18, repr=False)
+
+    def cameras_for(self, alarm: Alarm) -> list[str]:
+        """Cameras named by the alarm first, then those whose view covers its point, best first."""
+        if not hasattr(self, "_known"):
+            self._known = set(self.cameras.ids.tolist())
+        out = [c for c in alarm.camera_ids if c in self._known]
+        for cid, _score in cameras_covering(alarm.lon_wgs, alarm.lat_wgs, self.cameras, limit=self.max_cameras * 2):
+            if cid not in out:
+                out.append(cid)
+        return out[: self.max_cameras]
+
+    def should_auto_open(self, alarm: Alarm, now: float) -> bool:
+        """True for a fresh, urgent enough alarm when the wall was not just changed."""
+        if alarm.priority not in self.auto_priorities or not alarm.is_open:
+            return False
+        if now - self._last_auto < self.min_interval_s:
+            return False
+        self._last_auto = now
+        return True
+
+    @staticmethod
+    def units_for(alarm: Alarm, positions: dict, k: int = 3):
+        return nearest_units(alarm.lon_wgs, alarm.lat_wgs, positions, free_only=True, k=k)
+
+
+@dataclass
+class Batch:
+    """What one drain of the service's events means for the UI."""
+
+    new: list[Alarm] = field(default_factory=list)
+    changed: bool = False
+    rejected: dict | None = None
+    patrol: list = field(default_factory=list)
+    cameras: list = field(default_factory=list)
+    journal_errors: list[str] = field(default_factory=list)
+
+    def most_urgent_new(self) -> Alarm | None:
+        return min(self.new, key=lambda a: a.sort_key()) if self.new else None
+
+
+def summarize(events: list[AlarmEvent]) -> Batch:
+    """Fold a drained list of events into one UI update."""
+    b = Batch()
+    for ev in events:
+        if ev.kind == EventKind.NEW and ev.alarm is not None:
+            b.new.append(ev.alarm)
+            b.changed = True
+        elif ev.kind in (EventKind.FOLDED, EventKind.UPDATED, EventKind.STATE_CHANGED):
+            b.changed = True
+        elif ev.kind == EventKind.REJECTED:
+            b.rejected = dict(ev.counters or {})
+        elif ev.kind == EventKind.PATROL and ev.patrol is not None:
+            b.patrol.append(ev.patrol)
+        elif ev.kind == EventKind.CAMERA_STATUS and ev.camera is not None:
+            b.cameras.append(ev.camera)
+        elif ev.kind == EventKind.JOURNAL_ERROR:
+            b.journal_errors.append(ev.message)
+    return b

@@ -1,0 +1,528 @@
+"""The alarm panel plugin (Qt): queue, details and workflow, alarms and patrol units on the map.
+
+Talks only to the host facade. The alarm service does the work off the GUI thread; this
+plugin drains its events once per frame on a host timer, so a flood of a thousand alarms
+a second costs one table refresh, one map update and at most one sound per frame.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import math
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout,
+                               QWidget)
+
+from desktop.core.alarms.linkage import CameraArrays
+from desktop.core.alarms.model import ALARM_TYPES, AlarmState, priority_style, type_label
+from desktop.core.alarms.workflow import IllegalTransition
+from desktop.core.i18n import add_catalog, current_locale, tr
+from desktop.qt.map.layer import Hit, MapLayer
+
+from .core import Filters, Linkage, summarize
+
+HERE = Path(__file__).resolve().parent
+
+
+class AlarmTableModel(QAbstractTableModel):
+    """Rows of alarms, already sorted by the service (priority, then newest)."""
+
+    HEADERS = ("P", "Type", "State", "Time", "Sub-district", "×", "Source", "Text")
+
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def set_rows(self, rows) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):  # noqa: N802 (Qt)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):  # noqa: N802
+        return len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return tr(self.HEADERS[section])
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        a = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.DisplayRole:
+            return (str(a.priority), a.type_label, a.state_label, (a.last_time or a.time)[11:19],
+                    a.subdistrict, str(a.count) if a.count > 1 else "", a.source, a.text)[col]
+        if role == Qt.BackgroundRole and col == 0:
+            return QBrush(QColor(a.style.colour))
+        if role == Qt.ForegroundRole:
+            if col == 0:
+                return QBrush(QColor("#0b1219"))
+            if a.state == AlarmState.NEW:
+                return QBrush(QColor("#ffffff"))
+            if not a.is_open:
+                return QBrush(QColor("#7f93a3"))
+        if role == Qt.FontRole and a.state == AlarmState.NEW:
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.TextAlignmentRole and col in (0, 5):
+            return int(Qt.AlignCenter)
+        if role == Qt.UserRole:
+            return a.id
+        return None
+
+
+class AlarmLayer(MapLayer):
+    """Open alarms on the map, coloured by priority; new (unacknowledged) ones flash."""
+
+    id = "alarms"
+    title = "Alarms"
+    static = False
+    z = 80
+
+    def __init__(self, projection):
+        super().__init__()
+        self.projection = projection
+        self.alarms = []
+        self.xy = {}
+        self.selected_id = ""
+        self._t0 = time.monotonic()
+
+    def set_alarms(self, alarms) -> None:
+        self.alarms = [a for a in alarms if a.is_open]
+        for a in self.alarms:
+            if a.id not in self.xy:
+                self.xy[a.id] = self.projection.forward(a.lon_wgs, a.lat_wgs, "WGS84")
+        self.changed()
+
+    def animating(self) -> bool:
+        return any(a.state == AlarmState.NEW for a in self.alarms)
+
+    def paint(self, p: QPainter, vp) -> None:
+        phase = (time.monotonic() - self._t0) * 2.0 * math.pi / 1.2  # 1.2 s pulse
+        minx, miny, maxx, maxy = vp.bounds(margin_px=40)
+        # lowest priority first, so urgent alarms are drawn on top
+        for a in sorted(self.alarms, key=lambda a: -a.priority):
+            x, y = self.xy[a.id]
+            if not (minx <= x <= maxx and miny <= y <= maxy):
+                continue
+            sx, sy = vp.to_screen(x, y)
+            sx, sy = float(sx), float(sy)
+            c = QColor(a.style.colour)
+            r = 9.0 - a.priority + 4
+            if a.state == AlarmState.NEW:
+                pulse = 0.5 + 0.5 * math.sin(phase)
+                ring = QColor(c)
+                ring.setAlpha(int(60 + 160 * (1 - pulse)))
+                p.setBrush(Qt.NoBrush)
+                p.setPen(QPen(ring, 3.0))
+                rr = r + 6 + 14 * pulse
+                p.drawEllipse(QPointF(sx, sy), rr, rr)
+            p.setPen(QPen(QColor("#0b1219"), 2.0))
+            p.setBrush(c)
+            p.drawEllipse(QPointF(sx, sy), r, r)
+            if a.id == self.selected_id:
+                p.setBrush(Qt.NoBrush)
+                p.setPen(QPen(QColor("#ffffff"), 2.5))
+                p.drawEllipse(QPointF(sx, sy), r + 5, r + 5)
+            if a.count > 1:
+                p.setPen(QColor("#ffffff"))
+                p.drawText(QPointF(sx + r + 2, sy - r), f"×{a.count}")
+
+    def hit_test(self, x, y, vp):
+        best, best_d = None, (14.0 / vp.scale) ** 2
+        for a in self.alarms:
+            ax, ay = self.xy[a.id]
+            d = (ax - x) ** 2 + (ay - y) ** 2
+            if d <= best_d:
+                best, best_d = a, d
+        if best is None:
+            return None
+        title = f"{best.style.label} · {best.type_label} · {best.state_label} · {best.text or best.source}"
+        return Hit(self.id, "alarm", best.id, title, *self.xy[best.id], {"id": best.id}, priority=10)
+
+
+UNIT_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": "#4dd0e1"}
+
+
+class PatrolUnitLayer(MapLayer):
+    """Patrol units at their last reported position, with a short trail; busy units ringed red."""
+
+    id = "patrol_units"
+    title = "Patrol units"
+    static = False
+    z = 75
+
+    def __init__(self, projection, trail: int = 20):
+        super().__init__()
+        self.projection = projection
+        self.units: dict[str, dict] = {}
+        self.trail = trail
+        self.busy: set[str] = set()
+
+    def update_positions(self, positions) -> None:
+        for pos in positions:
+            x, y = self.projection.forward(pos.lon_wgs, pos.lat_wgs, "WGS84")
+            u = self.units.setdefault(pos.unit, {"trail": collections.deque(maxlen=self.trail)})
+            u.update(kind=pos.kind, x=x, y=y, speed=pos.speed_kmh, time=pos.time)
+            u["trail"].append((x, y))
+        if positions:
+            self.changed()
+
+    def paint(self, p: QPainter, vp) -> None:
+        for unit, u in self.units.items():
+            c = QColor(UNIT_COLORS.get(u["kind"], "#ffffff"))
+            pts = [QPointF(*map(float, vp.to_screen(x, y))) for x, y in u["trail"]]
+            if len(pts) > 1:
+                tc = QColor(c)
+                tc.setAlpha(120)
+                p.setPen(QPen(tc, 2.0, Qt.DotLine))
+                for a, b in zip(pts, pts[1:]):
+                    p.drawLine(a, b)
+            sx, sy = pts[-1].x(), pts[-1].y()
+            if not (-20 <= sx <= vp.width + 20 and -20 <= sy <= vp.height + 20):
+                continue
+            p.setPen(QPen(QColor("#ff5252") if unit in self.busy else QColor("#0b1219"), 2.5))
+            p.setBrush(c)
+            p.drawRoundedRect(sx - 7, sy - 7, 14, 14, 3, 3)
+            p.setPen(QColor("#ffffff"))
+            p.drawText(QPointF(sx + 9, sy + 4), unit)
+
+    def hit_test(self, x, y, vp):
+        tol2 = (10.0 / vp.scale) ** 2
+        for unit, u in self.units.items():
+            if (u["x"] - x) ** 2 + (u["y"] - y) ** 2 <= tol2:
+                kind = tr({"car": "car", "ebike": "e-bike"}.get(u["kind"], u["kind"]))
+                return Hit(self.id, "unit", unit, tr("Patrol unit {unit} ({kind}), {speed:.0f} km/h", unit=unit,
+                                                     kind=kind, speed=u["speed"]), u["x"], u["y"],
+                           {"unit": unit, "kind": u["kind"], "time": u["time"]}, priority=9)
+        return None
+
+
+class SoundPlayer:
+    """One alarm sound at a time, by priority: QtMultimedia when present, else paplay/aplay, else a beep."""
+
+    def __init__(self):
+        self.enabled = True
+        self.played: list[str] = []  # what was played (for tests and the audit)
+        self._last = 0.0
+        self._cmd = shutil.which("paplay") or shutil.which("aplay")
+
+    def play(self, path: Path, min_gap_s: float = 1.5) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self._last < min_gap_s:
+            return
+        self._last = now
+        self.played.append(path.name)
+        if self._cmd and path.exists():
+            try:
+                subprocess.Popen([self._cmd, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                return
+            except OSError:
+                pass
+        QApplication.beep()
+
+
+class AlarmPanel(QWidget):
+    """Queue with filters, details with history, nearest units, workflow buttons with a note."""
+
+    def __init__(self, plugin: "AlarmsPlugin"):
+        super().__init__()
+        self.plugin = plugin
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        filters = QHBoxLayout()
+        self.type_box = QComboBox()
+        self.state_box = QComboBox()
+        self.sub_box = QComboBox()
+        self.open_only = QCheckBox(tr("Open only"))
+        self.open_only.setChecked(True)
+        self.auto_centre = QCheckBox(tr("Auto-centre"))
+        self.auto_centre.setChecked(True)
+        self.mute = QCheckBox(tr("Mute"))
+        self.type_box.addItem(tr("All types"), None)
+        for t in ALARM_TYPES:
+            self.type_box.addItem(type_label(t), t)
+        self.state_box.addItem(tr("All states"), None)
+        for s in AlarmState:
+            self.state_box.addItem(s.label, str(s))
+        self.sub_box.addItem(tr("All sub-districts"), None)
+        for s in plugin.subdistricts:
+            self.sub_box.addItem(s, s)
+        # connected once filled, and through the host's guard like every plugin callback
+        refresh = plugin.host.guard(plugin.refresh_queue, "filter change")
+        for box in (self.type_box, self.state_box, self.sub_box):
+            box.currentIndexChanged.connect(refresh)
+        self.open_only.toggled.connect(refresh)
+        self.mute.toggled.connect(lambda on: setattr(plugin.sound, "enabled", not on))
+        for w in (self.type_box, self.state_box, self.sub_box, self.open_only, self.auto_centre, self.mute):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        self.counters = QLabel("")
+        filters.addWidget(self.counters)
+        lay.addLayout(filters)
+
+        split = QSplitter(Qt.Horizontal)
+        self.model = AlarmTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectRows)
+        self.table.setSelectionMode(QTableView.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.Stretch)
+        self.table.setEditTriggers(QTableView.NoEditTriggers)
+        self.table.clicked.connect(plugin.host.guard(lambda idx: plugin.select(self.model.rows[idx.row()].id),
+                                                     "queue click"))
+        split.addWidget(self.table)
+
+        details = QWidget()
+        dl = QVBoxLayout(details)
+        dl.setContentsMargins(6, 0, 0, 0)
+        self.title = QLabel(tr("No alarm selected"))
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: bold; font-size: 13pt;")
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.history = QListWidget()
+        self.history.setMaximumHeight(110)
+        self.units = QListWidget()
+        self.units.setMaximumHeight(80)
+        self.note = QLineEdit()
+        self.note.setPlaceholderText(tr("Note for the journal (optional)"))
+        buttons = QHBoxLayout()
+        self.btn = {}
+        for state, label, key in ((AlarmState.ACKNOWLEDGED, "Acknowledge", "F2"), (AlarmState.DISPATCHED, "Dispatch", "F4"),
+                                  (AlarmState.RESOLVED, "Resolve", "F6"), (AlarmState.FALSE_ALARM, "False alarm", "F8")):
+            b = QPushButton(f"{tr(label)} ({key})")
+            b.clicked.connect(plugin.host.guard(lambda _=False, s=state: plugin.move_selected(s), "workflow button"))
+            self.btn[state] = b
+            buttons.addWidget(b)
+        self.cams_btn = QPushButton(tr("Open linked cameras"))
+        self.cams_btn.clicked.connect(plugin.host.guard(lambda *_: plugin.open_selected_cameras(), "open cameras"))
+        dl.addWidget(self.title)
+        dl.addWidget(self.info)
+        dl.addWidget(QLabel(tr("Nearest free patrol units")))
+        dl.addWidget(self.units)
+        dl.addWidget(QLabel(tr("History")))
+        dl.addWidget(self.history)
+        dl.addWidget(self.note)
+        dl.addLayout(buttons)
+        dl.addWidget(self.cams_btn)
+        dl.addStretch(1)
+        split.addWidget(details)
+        split.setSizes([700, 420])
+        lay.addWidget(split, 1)
+
+    def filters(self) -> Filters:
+        return Filters(type=self.type_box.currentData(), state=self.state_box.currentData(),
+                       subdistrict=self.sub_box.currentData(), open_only=self.open_only.isChecked())
+
+
+class AlarmsPlugin:
+    """Registers the alarm queue panel, the alarm and patrol-unit map layers, and the workflow actions."""
+
+    def __init__(self, host):
+        self.host = host
+        self.service = None
+        self.selected_id = ""
+        self.sound = SoundPlayer()
+        self.subdistricts: list[str] = []
+        self._dirty = True
+        self._last_refresh = 0.0
+        self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
+
+    # --- life cycle ----------------------------------------------------------------------
+    def register(self) -> None:
+        catalog = HERE / "i18n" / f"{current_locale()}.json"
+        if catalog.exists():
+            add_catalog(json.loads(catalog.read_text(encoding="utf-8")))
+        self.service = self.host.service("alarms")
+        if self.service is None:
+            raise RuntimeError("no alarm service in this host")
+        district = self.host.service("district")
+        projection = self.host.service("projection")
+        self.operator = self.host.service("operator") or "operator"
+        self.subdistricts = district.subdistricts() if district else []
+        self.linkage = Linkage(CameraArrays.from_table(district.cameras)) if district else None
+        self.panel = AlarmPanel(self)
+        self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
+        self.layer = AlarmLayer(projection)
+        self.units = PatrolUnitLayer(projection)
+        self.host.add_map_layer(self.units)
+        self.host.add_map_layer(self.layer)
+        self.host.add_action("acknowledge", tr("Acknowledge alarm"), lambda: self.move_selected(AlarmState.ACKNOWLEDGED), "F2")
+        self.host.add_action("next", tr("Next alarm"), self.select_next, "F3")
+        self.host.add_action("dispatch", tr("Dispatch nearest unit"), lambda: self.move_selected(AlarmState.DISPATCHED), "F4")
+        self.host.add_action("resolve", tr("Resolve alarm"), lambda: self.move_selected(AlarmState.RESOLVED), "F6")
+        self.host.add_action("false_alarm", tr("Mark false alarm"), lambda: self.move_selected(AlarmState.FALSE_ALARM), "F8")
+        self.host.on_map_selected(self._map_selected)
+        self.host.timer(40, self.pump)
+        self.refresh_queue()
+
+    def unregister(self) -> None:
+        self.sound.enabled = False
+
+    # --- the per-frame pump --------------------------------------------------------------
+    def pump(self) -> None:
+        events = self.service.drain(5000)
+        if events:
+            batch = summarize(events)
+            if batch.patrol:
+                self.units.update_positions(batch.patrol)
+            for cam in batch.cameras:
+                if cam.status != "online":
+                    self.host.show_notice(tr("Camera {id} {status}: {reason}", id=cam.camera_id,
+                                             status=tr(cam.status), reason=cam.reason), "warning")
+            for msg in batch.journal_errors:
+                self.host.show_notice(tr("Alarm journal error: {msg}", msg=msg), "error")
+            if batch.changed:
+                self._dirty = True
+            urgent = batch.most_urgent_new()
+            if urgent is not None:
+                self._on_new(urgent)
+            if batch.rejected is not None:
+                self._dirty = True
+        now = time.monotonic()
+        # a full queue refresh at most 5 times a second, however fast alarms come
+        if self._dirty and now - self._last_refresh > 0.2:
+            self.refresh_queue()
+
+    def _on_new(self, alarm) -> None:
+        self.sound.play(alarm.style.sound_path)
+        if self.linkage is not None and self.linkage.should_auto_open(alarm, time.monotonic()):
+            ids = self.linkage.cameras_for(alarm)
+            if ids:
+                self.linked.append(ids)
+                self.host.open_cameras(ids)
+            if not self.selected_id:
+                self.select(alarm.id)
+            if self.panel.auto_centre.isChecked() and alarm.priority <= 2:
+                x, y = self.layer.projection.forward(alarm.lon_wgs, alarm.lat_wgs, "WGS84")
+                self.host.center_map(x, y)
+
+    def refresh_queue(self, *_args) -> None:
+        self._dirty = False
+        self._last_refresh = time.monotonic()
+        rows = self.service.alarms(limit=3000, **self.panel.filters().query())
+        self.panel.model.set_rows(rows)
+        self.layer.set_alarms(self.service.alarms(open_only=True, limit=3000))
+        busy = {a.assigned_unit for a in rows if a.state == AlarmState.DISPATCHED and a.assigned_unit}
+        self.units.busy = busy
+        c = self.service.counters()
+        self.panel.counters.setText(tr("open {open} · received {received} · rejected {rejected}",
+                                       open=sum(1 for a in self.layer.alarms), received=c.get("received", 0),
+                                       rejected=c.get("rejected", 0)))
+        self.panel.counters.setToolTip("\n".join(f"{k}: {v}" for k, v in sorted(c.get("rejected_by_reason", {}).items())))
+        if c.get("rejected"):
+            self.panel.counters.setStyleSheet("color: #ffca28;")
+        self._restore_selection()
+        self._show_details()
+
+    # --- selection and details -----------------------------------------------------------
+    def select(self, alarm_id: str) -> None:
+        self.selected_id = alarm_id
+        self.layer.selected_id = alarm_id
+        self.layer.changed()
+        self._restore_selection()
+        self._show_details()
+
+    def _restore_selection(self) -> None:
+        for row, a in enumerate(self.panel.model.rows):
+            if a.id == self.selected_id:
+                self.panel.table.selectRow(row)
+                return
+
+    def select_next(self) -> None:
+        """Select the most urgent new alarm (or the next open one after the current)."""
+        rows = self.service.alarms(open_only=True, limit=500)
+        new = [a for a in rows if a.state == AlarmState.NEW and a.id != self.selected_id]
+        pick = new[0] if new else next((a for a in rows if a.id != self.selected_id), None)
+        if pick is not None:
+            self.select(pick.id)
+            x, y = self.layer.xy.get(pick.id) or self.layer.projection.forward(pick.lon_wgs, pick.lat_wgs, "WGS84")
+            self.host.center_map(x, y)
+
+    def _map_selected(self, hit) -> None:
+        if hit is not None and getattr(hit, "kind", "") == "alarm":
+            self.select(hit.id)
+
+    def _show_details(self) -> None:
+        p = self.panel
+        a = self.service.get(self.selected_id) if self.selected_id else None
+        if a is None:
+            p.title.setText(tr("No alarm selected"))
+            p.info.setText("")
+            p.history.clear()
+            p.units.clear()
+            for b in p.btn.values():
+                b.setEnabled(False)
+            return
+        p.title.setText(f"[{a.style.label}] {a.type_label} · {a.state_label}")
+        p.title.setStyleSheet(f"font-weight: bold; font-size: 13pt; color: {a.style.colour};")
+        lines = [a.text, tr("Source: {s}", s=a.source), tr("Time: {t}", t=a.time),
+                 tr("Position: {lon:.6f}, {lat:.6f} ({crs})", lon=a.lon, lat=a.lat, crs=a.crs)]
+        if a.subdistrict:
+            lines.append(tr("Sub-district: {s}", s=a.subdistrict))
+        if a.count > 1:
+            lines.append(tr("Repeated {n} times, last at {t}", n=a.count, t=a.last_time))
+        if a.assigned_unit:
+            lines.append(tr("Assigned to {u}", u=a.assigned_unit))
+        p.info.setText("\n".join(l for l in lines if l))
+        p.history.clear()
+        for t in a.history:
+            p.history.addItem(f"{t.time[11:19]}  {t.from_state.label} → {t.to_state.label}  {t.operator}"
+                              + (f"  {t.unit}" if t.unit else "") + (f"  «{t.note}»" if t.note else ""))
+        allowed = set(self.service.allowed_transitions(a.id))
+        for state, b in p.btn.items():
+            b.setEnabled(state in allowed)
+        p.units.clear()
+        for opt in Linkage.units_for(a, self.service.unit_positions(max_age_s=600)):
+            item = QListWidgetItem(tr("{unit} ({kind}) {d:.0f} m, ETA {eta:.0f} s", unit=opt.unit, kind=opt.kind,
+                                      d=opt.distance_m, eta=opt.eta_s))
+            item.setData(Qt.UserRole, opt.unit)
+            p.units.addItem(item)
+        if p.units.count():
+            p.units.setCurrentRow(0)
+
+    # --- workflow ------------------------------------------------------------------------
+    def move_selected(self, state: AlarmState) -> None:
+        if not self.selected_id:
+            self.host.show_notice(tr("Select an alarm first"), "warning")
+            return
+        unit = ""
+        if state == AlarmState.DISPATCHED:
+            item = self.panel.units.currentItem()
+            if item is None:
+                self.host.show_notice(tr("No free patrol unit known near this alarm"), "warning")
+                return
+            unit = item.data(Qt.UserRole)
+        note = self.panel.note.text().strip()
+        try:
+            self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
+        except IllegalTransition as exc:
+            self.host.show_notice(str(exc), "warning")
+            return
+        self.panel.note.clear()
+        self._dirty = True
+
+    def open_selected_cameras(self) -> None:
+        a = self.service.get(self.selected_id) if self.selected_id else None
+        if a is None or self.linkage is None:
+            return
+        ids = self.linkage.cameras_for(a)
+        if not ids:
+            self.host.show_notice(tr("No camera covers this alarm's position"), "warning")
+            return
+        self.host.open_cameras(ids)

@@ -1,0 +1,103 @@
+"""The alarm panel plugin in the real window, fed through the real alarm service and bus:
+queue, flashing map point, camera linkage, workflow with a note, state surviving a restart."""
+from datetime import datetime, timezone
+
+import pytest
+
+from desktop.core.alarms.model import AlarmState
+from desktop.core.alarms.service import AlarmService
+from desktop.core.config import Config
+from desktop.core.district.loader import load_district
+from desktop.core.geo.crs import MapProjection
+from desktop.core.session import Session
+from desktop.qt.app import start_plugins
+from desktop.qt.main_window import MainWindow
+from tests.fixtures.district import LAT0, LON0
+
+
+def alarm(aid, prio=1, dlat=0.00045, typ="one_key", source="phone-001", crs="GCJ02", **kw):
+    return {"id": aid, "type": typ, "priority": prio, "time": datetime.now(timezone.utc).isoformat(),
+            "lon": LON0 + 0.002, "lat": LAT0 + 0.002 + dlat, "crs": crs, "source": source,
+            "text": "一键报警 测试", **kw}
+
+
+@pytest.fixture
+def ws(qtbot, tiny_district, tmp_path):
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection())
+    qtbot.addWidget(w)
+    cfg = Config(operator="张警官")
+    session = Session(cfg, d, w.projection, journal_path=tmp_path / "j.sqlite", demo_feed=False).start()
+    mgr = start_plugins(w, cfg, d, bus=session.bus, services={"alarms": session.alarms, "operator": "张警官",
+                                                              "clock": session.clock})
+    w.show()
+    plugin = mgr.records["alarms"].instance
+    assert mgr.records["alarms"].state == "enabled", mgr.records["alarms"].last_error
+    yield w, session, plugin
+    mgr.unload_all()
+    session.stop()
+
+
+def test_published_alarm_reaches_queue_map_and_links_cameras(ws, qtbot):
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("A1"))
+    qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["A1"], timeout=5000)
+    layer = w.canvas.layer("alarms")
+    assert [a.id for a in layer.alarms] == ["A1"] and layer.animating()  # new alarms flash
+    # CAM000 looks north (heading 0, 90° FOV, 120 m) from 50 m south of the alarm: it is linked first
+    assert plugin.linked and plugin.linked[0][0] == "CAM000"
+    assert plugin.selected_id == "A1" and "One-key" in plugin.panel.title.text()
+    # the point is where the alarm said, converted from GCJ-02
+    x, y = layer.xy["A1"]
+    gx, gy = w.projection.forward(LON0 + 0.002, LAT0 + 0.00245, "GCJ02")
+    assert abs(x - gx) < 0.05 and abs(y - gy) < 0.05
+
+
+def test_queue_sorts_by_priority_then_time_and_filters(ws, qtbot):
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("low", prio=4, typ="hazard_report", source="s1"))
+    session.bus.publish("pingan/alarm", alarm("high", prio=1, typ="fire", source="s2"))
+    session.bus.publish("pingan/alarm", alarm("mid", prio=2, typ="crowd", source="s3"))
+    qtbot.waitUntil(lambda: len(plugin.panel.model.rows) == 3, timeout=5000)
+    assert [a.id for a in plugin.panel.model.rows] == ["high", "mid", "low"]
+    box = plugin.panel.type_box
+    box.setCurrentIndex(box.findData("fire"))
+    assert [a.id for a in plugin.panel.model.rows] == ["high"]
+
+
+def test_flood_from_one_source_folds_into_one_row(ws, qtbot):
+    w, session, plugin = ws
+    for i in range(50):
+        session.bus.publish("pingan/alarm", alarm(f"F{i}", source="sensor-9", typ="perimeter", prio=2))
+    qtbot.waitUntil(lambda: bool(plugin.panel.model.rows) and plugin.panel.model.rows[0].count == 50, timeout=5000)
+    assert len(plugin.panel.model.rows) == 1
+
+
+def test_workflow_with_note_is_journaled_and_survives_a_restart(ws, qtbot, tmp_path):
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("W1"))
+    qtbot.waitUntil(lambda: plugin.selected_id == "W1", timeout=5000)
+    plugin.panel.note.setText("已电话联系报警人")
+    plugin.move_selected(AlarmState.ACKNOWLEDGED)
+    qtbot.waitUntil(lambda: session.alarms.get("W1").state == AlarmState.ACKNOWLEDGED, timeout=5000)
+    qtbot.waitUntil(lambda: plugin.panel.history.count() == 1, timeout=3000)
+    assert "已电话联系报警人" in plugin.panel.history.item(0).text()
+    plugin.move_selected(AlarmState.FALSE_ALARM)
+    qtbot.waitUntil(lambda: session.alarms.get("W1").state == AlarmState.FALSE_ALARM, timeout=5000)
+    session.alarms.flush()
+    again = AlarmService(tmp_path / "j.sqlite")
+    try:
+        a = again.get("W1")
+        assert a.state == AlarmState.FALSE_ALARM
+        assert [t.to_state for t in a.history] == [AlarmState.ACKNOWLEDGED, AlarmState.FALSE_ALARM]
+        assert a.history[0].operator == "张警官" and a.history[0].note == "已电话联系报警人"
+    finally:
+        again.stop()
+
+
+def test_rejected_payloads_are_counted_in_the_panel(ws, qtbot):
+    w, session, plugin = ws
+    session.alarms.submit("pingan/alarm", b"{not json")
+    session.bus.publish("pingan/alarm", alarm("ok1"))
+    qtbot.waitUntil(lambda: "rejected 1" in plugin.panel.counters.text(), timeout=5000)
+    assert [a.id for a in plugin.panel.model.rows] == ["ok1"]
