@@ -51,7 +51,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
 
     from desktop.qt.main_window import MainWindow
     window = MainWindow(district, MapProjection(cfg.map_datum), coord_crs=cfg.coord_crs,
-                        wall_factory=_wall_factory())
+                        wall_factory=_wall_factory(), tiles=cfg.tiles)
     if cfg.mode == "wall":
         window.menuBar().hide()
         window.showFullScreen()

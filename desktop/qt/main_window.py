@@ -137,18 +137,23 @@ class MainWindow(QMainWindow):
     notice = Signal(str, str)  # text, level
 
     def __init__(self, district: District, projection: MapProjection, coord_crs: str = "GCJ02",
-                 wall_factory=None):
+                 wall_factory=None, tiles: str = ""):
         super().__init__()
         self.district = district
         self.projection = projection
         self.coord_crs = coord_crs
         self.setWindowTitle(tr("Pingan Desk — {name}", name=district.info.name))
         self.resize(1600, 960)
+        self._pending_notices: list[tuple[str, str]] = []
 
         self.canvas = MapCanvas()
         self.layers = build_district_layers(district)
+        if tiles:
+            self.layers.insert(1, self._tile_layer(tiles))
         for layer in self.layers:
-            self.canvas.add_layer(layer)
+            if layer is not None:
+                self.canvas.add_layer(layer)
+        self.layers = [l for l in self.layers if l is not None]
         self.canvas.set_home(district.map_bounds())
 
         self.wall = wall_factory(self) if wall_factory else None
@@ -174,6 +179,8 @@ class MainWindow(QMainWindow):
         self.canvas.layer_failed.connect(
             lambda lid, err: self.show_notice(tr("Map layer {id} failed and was hidden: {err}", id=lid, err=err), "error"))
         self._update_zoom_label()
+        for text, level in self._pending_notices:
+            self.show_notice(text, level)
         for w in district.warnings[:20]:
             self.show_notice(w, "warning")
         if district.warnings:
@@ -242,6 +249,15 @@ class MainWindow(QMainWindow):
         return streams_for_camera(cam)
 
     # -- internals --------------------------------------------------------------------------
+    def _tile_layer(self, path: str):
+        from desktop.core.geo.tiles import TileSource, TileSourceError
+        from desktop.qt.map.tile_layer import TileLayer
+        try:
+            return TileLayer(TileSource(path))
+        except TileSourceError as exc:
+            self._pending_notices.append((str(exc), "error"))
+            return None
+
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         self.notices: list[tuple[float, str, str]] = []
