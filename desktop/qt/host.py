@@ -86,6 +86,8 @@ class QtPluginHost(PluginHost):
     def add_panel(self, panel_id: str, title: str, widget, area: str = "right"):
         dock = self._window.add_dock(f"{self.plugin_id}.{panel_id}", title, widget, AREAS.get(area, AREAS["right"]))
         self._window.menu_view.addAction(dock.toggleViewAction())
+        if area in ("bottom", "top"):  # a strip under the map, not half the screen
+            self._window.resizeDocks([dock], [max(220, int(self._window.height() * 0.3))], Qt.Vertical)
         self._track(f"panel {panel_id}", lambda: (self._window.menu_view.removeAction(dock.toggleViewAction()),
                                                   self._window.remove_dock(dock)))
         return dock
