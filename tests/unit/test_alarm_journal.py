@@ -1,0 +1,83 @@
+"""The SQLite journal: WAL + synchronous FULL, written before shown, restored on restart."""
+import sqlite3
+
+from desktop.core.alarms.journal import Journal
+from desktop.core.alarms.model import AlarmState
+from desktop.core.alarms.service import AlarmService
+from tests.fixtures.mqtt import alarm_payload
+
+
+def test_pragmas_and_tables(tmp_path):
+    j = Journal(tmp_path / "j.db")
+    assert j.pragma("journal_mode") == "wal"
+    assert j.pragma("synchronous") == 2  # FULL (see the module text for why)
+    with sqlite3.connect(tmp_path / "j.db") as c:
+        names = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"alarms", "occurrences", "transitions", "audit", "meta"} <= names
+    j.close()
+
+
+def test_alarm_is_journaled_before_it_is_shown(tmp_path):
+    db = tmp_path / "j.db"
+    seen_in_db = []
+    with AlarmService(db, workstation="ws") as s:
+        def notify():  # runs when the first event lands in the outbox
+            with sqlite3.connect(db) as c:
+                seen_in_db.append(c.execute("SELECT COUNT(*) FROM alarms").fetchone()[0])
+        s.set_notify(notify)
+        s.submit("pingan/alarm", alarm_payload(1))
+        s.flush()
+        assert s.drain()[0].alarm.id == "T-00001"
+    assert seen_in_db == [1]
+
+
+def test_restart_restores_alarms_states_and_full_history(tmp_path):
+    db = tmp_path / "j.db"
+    with AlarmService(db, workstation="ws1") as s:
+        for i in range(5):
+            s.submit("pingan/alarm", alarm_payload(i))
+        s.flush()
+        s.transition("T-00000", "acknowledged", "alice", "seen").result(5)
+        s.transition("T-00000", "dispatched", "alice", "car 3 sent", unit="car-3").result(5)
+        s.transition("T-00001", "false_alarm", "bob", "bird").result(5)
+        s.audit("alice", "open_camera", "C-0001", tile=3)
+        s.flush()
+    with AlarmService(db, workstation="ws1") as s:
+        assert len(s.alarms()) == 5
+        a0 = s.get("T-00000")
+        assert a0.state == AlarmState.DISPATCHED and a0.assigned_unit == "car-3"
+        assert [(t.to_state, t.operator, t.note) for t in a0.history] == [
+            (AlarmState.ACKNOWLEDGED, "alice", "seen"), (AlarmState.DISPATCHED, "alice", "car 3 sent")]
+        assert s.get("T-00001").state == AlarmState.FALSE_ALARM
+        assert s.counters()["restored"] == 5
+        log = s.audit_log()
+        assert [e.action for e in log] == ["open_camera", "transition", "transition", "transition"]
+        assert log[0].detail == {"tile": 3} and log[0].workstation == "ws1"
+        # A redelivery of an already journaled message is recognised as a duplicate.
+        s.submit("pingan/alarm", alarm_payload(2))
+        s.flush()
+        assert s.counters()["duplicates"] == 1 and len(s.alarms()) == 5
+
+
+def test_retention_keeps_open_alarms_and_recent_closed_ones(tmp_path):
+    db = tmp_path / "j.db"
+    with AlarmService(db, workstation="ws") as s:
+        s.submit("pingan/alarm", alarm_payload(1))
+        s.submit("pingan/alarm", alarm_payload(2))
+        s.flush()
+        s.transition("T-00002", "false_alarm", "op").result(5)
+    with AlarmService(db, workstation="ws", closed_retention_s=0) as s:
+        s.flush()
+        assert [a.id for a in s.alarms()] == ["T-00001"]  # closed more than 0 s ago: not loaded
+    with AlarmService(db, workstation="ws", closed_retention_s=None) as s:
+        assert len(s.alarms()) == 2
+
+
+def test_journal_failure_still_shows_alarms(tmp_path):
+    with AlarmService(tmp_path / "j.db", workstation="ws") as s:
+        s.journal._conn.execute("DROP TABLE occurrences")  # simulate a broken journal
+        s.submit("pingan/alarm", alarm_payload(1))
+        s.flush()
+        kinds = [e.kind for e in s.drain()]
+        assert "new" in kinds and "journal_error" in kinds
+        assert s.counters()["journal_errors"] == 1 and s.get("T-00001") is not None
