@@ -81,3 +81,15 @@ def test_priorities_have_colour_sound_and_label():
     assert priority_style(9).priority == 4 and priority_style(0).priority == 1
     assert type_label("fire") == "Fire or smoke"
     assert type_label("drone_sighting") == "drone_sighting"  # the list is open
+
+
+def test_labels_passed_to_tr_indirectly_have_chinese_entries():
+    import json
+
+    from desktop.core.alarms import model
+    from desktop.core.feeds.schema import REASONS
+
+    cat = json.loads((model.Path(model.__file__).parent / "i18n_zh.json").read_text(encoding="utf-8"))
+    labels = (set(model._STATE_LABELS.values()) | {p.name for p in PRIORITY_STYLES.values()}
+              | set(model.ALARM_TYPES.values()) | set(REASONS.values()))
+    assert labels - set(cat) == set()
