@@ -1,0 +1,180 @@
+"""One camera in one tile: picks main or sub for the tile's size and switches without a gap.
+
+Qt-free; the wall's tile owns one :class:`StreamPlayer`. On a resize the player updates the
+conversion size at once and, when the tile crossed the sub stream's size, starts a worker on
+the other stream. The old worker keeps feeding the tile until the new one has its first
+picture (or fails), so switching main↔sub never shows a black tile.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from desktop.core.video.frames import Frame
+from desktop.core.video.source import CameraStreams, StreamSpec, choose_stream
+from desktop.core.video.worker import DecodeWorker, StateCallback
+
+log = logging.getLogger(__name__)
+
+
+class StreamPlayer:
+    """Plays ``streams`` at ``size``; ``force_main`` pins the main stream (an enlarged tile).
+
+    ``take()`` returns the newest frame of whichever worker is current. The player's
+    ``state``/``stats`` are its current worker's. ``worker_kwargs`` go to every
+    :class:`DecodeWorker` it creates (e.g. ``realtime=False`` in benchmarks).
+    """
+
+    def __init__(self, streams: CameraStreams, size: tuple[int, int], on_state: StateCallback | None = None,
+                 *, force_main: bool = False, start: bool = True, **worker_kwargs):
+        self.streams = streams
+        self.size = (max(4, int(size[0])), max(2, int(size[1])))
+        self.on_state = on_state
+        self.force_main = force_main
+        self.worker_kwargs = worker_kwargs
+        self._lock = threading.Lock()
+        self._keyframes_only = False
+        self._paused = False
+        self.switches = 0
+        self.worker: DecodeWorker = self._make(self.wanted_spec())
+        #: the worker being replaced, still shown until ``worker`` has a picture
+        self.previous: DecodeWorker | None = None
+        self.last: Frame | None = None
+        if start:
+            self.worker.start()
+
+    # -- choice ------------------------------------------------------------------------------
+    def wanted_spec(self) -> StreamSpec:
+        """The stream this tile should show now."""
+        if self.force_main:
+            return self.streams.main
+        return choose_stream(self.streams, *self.size)
+
+    @property
+    def spec(self) -> StreamSpec:
+        return self.worker.spec
+
+    def _make(self, spec: StreamSpec) -> DecodeWorker:
+        w = DecodeWorker(spec, self.size, self._state_cb, name=f"{self.streams.name} [{spec.kind}]",
+                         **self.worker_kwargs)
+        w.set_keyframes_only(self._keyframes_only)
+        return w
+
+    def _state_cb(self, state: str, detail: str) -> None:
+        cb = self.on_state
+        if cb is not None:
+            cb(state, detail)
+
+    # -- control -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.worker.start()
+
+    def resize(self, width: int, height: int) -> bool:
+        """The tile's new size; returns True when it started a switch to another stream."""
+        self.size = (max(4, int(width)), max(2, int(height)))
+        self.worker.set_target_size(*self.size)
+        if self.previous is not None:
+            self.previous.set_target_size(*self.size)
+        return self._maybe_switch()
+
+    def set_force_main(self, on: bool) -> bool:
+        """Pin (or unpin) the main stream; returns True when it started a switch."""
+        self.force_main = bool(on)
+        return self._maybe_switch()
+
+    def _maybe_switch(self) -> bool:
+        want = self.wanted_spec()
+        if want == self.worker.spec:
+            return False
+        with self._lock:
+            old = self.worker
+            if self.previous is not None and self.previous.spec == want:
+                # switching back before the new one showed anything: keep the old one
+                self.worker, self.previous = self.previous, None
+                old.stop()
+                return True
+            if self.previous is not None:
+                self.previous.stop()
+            self.previous = old
+            self.worker = self._make(want)
+            if self._paused:
+                self.worker.pause()
+            self.worker.start()
+            self.switches += 1
+        log.info("video %s: switching to the %s stream for %dx%d", self.streams.name, want.kind, *self.size)
+        return True
+
+    def take(self) -> Frame | None:
+        """The newest picture not yet taken (from the new worker once it has one)."""
+        prev = self.previous
+        f = self.worker.slot.take()
+        if f is not None:
+            if prev is not None:
+                with self._lock:
+                    if self.previous is prev:
+                        self.previous = None
+                prev.stop()
+            self.last = f
+            return f
+        if prev is not None:
+            if self.worker.state in ("error", "offline") or prev.state not in ("live", "connecting"):
+                # the new stream failed or the old one died: stop waiting for a smooth switch
+                with self._lock:
+                    if self.previous is prev:
+                        self.previous = None
+                prev.stop()
+                return None
+            f = prev.slot.take()
+            if f is not None:
+                self.last = f
+            return f
+        return None
+
+    def set_keyframes_only(self, on: bool) -> None:
+        self._keyframes_only = bool(on)
+        self.worker.set_keyframes_only(on)
+        if self.previous is not None:
+            self.previous.set_keyframes_only(on)
+
+    @property
+    def keyframes_only(self) -> bool:
+        return self._keyframes_only
+
+    def pause(self) -> None:
+        """Stop decoding (tile hidden)."""
+        self._paused = True
+        self.worker.pause()
+        if self.previous is not None:
+            self.previous.stop()
+            self.previous = None
+
+    def resume(self) -> None:
+        self._paused = False
+        self.worker.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def stop(self) -> None:
+        """Stop every worker (returns at once; threads end by themselves)."""
+        self.worker.stop()
+        if self.previous is not None:
+            self.previous.stop()
+            self.previous = None
+
+    @property
+    def state(self) -> str:
+        # while switching, the tile still shows the old stream: report its state until then
+        prev = self.previous
+        if prev is not None and self.worker.state in ("connecting", "reconnecting"):
+            return prev.state
+        return self.worker.state
+
+    @property
+    def detail(self) -> str:
+        return self.worker.detail
+
+    @property
+    def stats(self):
+        return self.worker.stats

@@ -1,0 +1,522 @@
+"""The decode worker: one thread per live tile that opens a stream, decodes it, converts each
+picture to the tile's size in BGRA and leaves it in a :class:`LatestFrame` slot.
+
+Qt-free. PyAV releases the GIL while demuxing, decoding and scaling, so tiles decode in
+parallel on every core (FIELD-NOTES §3). Conversion happens here, once, at the size shown and
+in the byte order Qt paints without conversion (RGB32 = BGRA in memory), because swscale
+costs more than the decode and would otherwise land on the GUI thread.
+
+Life of a worker::
+
+    connecting ──first frame──▶ live ──EOF/timeout/reset──▶ reconnecting ──(n failures)──▶ offline
+        │                        ▲                              │  backoff 0.5 s, 1, 2 … 30 s  │
+        └──bad data─▶ error      └──────────first frame──────────┴──────────────────────────────┘
+
+* A live (network) source that ends is a disconnect, not the end: a killed RTSP server just
+  ends the packet loop (FIELD-NOTES §4). A stalled one raises ``TimeoutError`` because every
+  open carries the ``timeout`` option.
+* A file source is pseudo-live: paced at its frame rate by its timestamps, looping forever.
+* Data that cannot be decoded (garbage, a truncated file, a stream that yields no picture)
+  puts the worker in ``error``; it keeps retrying slowly and never raises out of the thread.
+* Frames the worker cannot show in time (it fell behind the stream's clock) are decoded but
+  not converted: conversion is the expensive half, and skipping it lets a late worker catch up.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from desktop.core.video.frames import Frame, LatestFrame, fit_size
+from desktop.core.video.source import StreamSpec
+
+log = logging.getLogger(__name__)
+
+STATES = ("connecting", "live", "reconnecting", "offline", "error")
+
+StateCallback = Callable[[str, str], None]
+
+
+@dataclass
+class WorkerStats:
+    """A snapshot of a worker's counters (safe to read from any thread).
+
+    ``fps`` frames delivered per second (last ~2 s); ``decoded`` pictures decoded;
+    ``delivered`` put into the slot; ``dropped`` not shown (late, or replaced in the slot
+    before the GUI took them); ``late_skipped`` decoded but not converted because late;
+    ``lateness_ms`` how far behind the stream's clock the worker runs (smoothed);
+    ``cpu_ms_per_frame`` this thread's CPU per decoded picture (smoothed);
+    ``frames_due`` pictures the source offered since start (files: by the clock);
+    ``reconnects`` opens after the first; ``ttff_s`` time from open to first picture of the
+    latest connection; ``last_error`` the latest failure, credentials redacted.
+    """
+
+    fps: float = 0.0
+    decoded: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    late_skipped: int = 0
+    lateness_ms: float = 0.0
+    cpu_ms_per_frame: float = 0.0
+    cpu_s: float = 0.0
+    frames_due: int = 0
+    reconnects: int = 0
+    ttff_s: float | None = None
+    last_error: str = ""
+    keyframes_only: bool = False
+    source_size: tuple[int, int] = (0, 0)
+    output_size: tuple[int, int] = (0, 0)
+    stream_kind: str = "main"
+    stream_fps: float = 0.0
+
+
+class _Disconnected(Exception):
+    """The live source went away (end of stream on a network source)."""
+
+
+class _BadData(Exception):
+    """The source delivers something we cannot show (no video, undecodable)."""
+
+
+class _Interrupted(Exception):
+    """stop(), pause() or a restart request: leave the packet loop."""
+
+
+def classify_error(exc: BaseException) -> str:
+    """``"data"`` for problems retrying will not fix soon (garbage, no video stream, no
+    decoder, 4xx), ``"net"`` for the rest (refused, reset, timeout, EOF, 5xx)."""
+    import av.error as averr
+    if isinstance(exc, _BadData):
+        return "data"
+    if isinstance(exc, (averr.InvalidDataError, averr.DecoderNotFoundError, averr.PatchWelcomeError,
+                        averr.HTTPClientError, averr.BugError)):
+        return "data"
+    if isinstance(exc, FileNotFoundError):
+        return "data"
+    return "net"
+
+
+class DecodeWorker:
+    """Decodes one stream in its own thread and keeps the latest converted frame in ``slot``.
+
+    ``target_size`` is the tile's size in pixels; pictures are scaled to fit it keeping their
+    aspect ratio (width rounded down to a multiple of 4). ``on_state(state, detail)`` is
+    called from the worker thread on every state change; ``detail`` is a short reason with
+    credentials redacted. The Qt side should rather poll :attr:`state` and :attr:`slot` from
+    its frame timer — no cross-thread calls.
+
+    ``realtime=False`` decodes a file as fast as possible (benchmarks) instead of at its frame
+    rate; ``loop=False`` makes a file's end final (state ``offline``).
+    """
+
+    #: consecutive failed opens after which a reconnecting camera is shown as offline
+    OFFLINE_AFTER = 3
+    BACKOFF_FIRST_S = 0.5
+    BACKOFF_MAX_S = 30.0
+    #: retry interval for sources in ``error`` (bad data rarely heals quickly)
+    ERROR_RETRY_S = 10.0
+    #: behind the clock by more than this and frames are decoded but not converted
+    LATE_SKIP_S = 0.08
+    #: but never skip more than this many in a row, so an overloaded tile still moves
+    MAX_CONSECUTIVE_SKIPS = 12
+    #: packets in a row that fail to decode before the stream counts as corrupt
+    MAX_DECODE_ERRORS = 50
+    #: seconds of packets without a single picture before the stream counts as corrupt
+    NO_PICTURE_S = 8.0
+
+    def __init__(self, spec: StreamSpec, target_size: tuple[int, int], on_state: StateCallback | None = None,
+                 *, name: str = "", realtime: bool = True, loop: bool = True, slot: LatestFrame | None = None):
+        self.spec = spec
+        self.name = name or spec.safe_url()
+        self.on_state = on_state
+        self.realtime = realtime
+        self.loop = loop
+        self.slot = slot if slot is not None else LatestFrame()
+        self._target = (max(4, int(target_size[0])), max(2, int(target_size[1])))
+        self._keyframes_only = False
+        self._state = "connecting"
+        self._detail = ""
+        self._paused = False
+        self._stop = threading.Event()
+        self._wake = threading.Event()  # interrupts backoff sleeps and pacing waits
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stats = WorkerStats(stream_kind=spec.kind)
+        self._fps_times: deque[float] = deque(maxlen=64)
+        self._failures = 0
+        self._opens = 0
+        self._phase = "open"
+
+    # -- control (any thread) ---------------------------------------------------------------
+    def start(self) -> "DecodeWorker":
+        """Start the decode thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"decode:{self.name[:40]}", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 0.0) -> bool:
+        """Ask the thread to end. Returns at once by default (a network read may take up to
+        the stream's timeout to return; the thread then exits by itself). With ``timeout``
+        None waits for it; returns True when the thread has ended."""
+        self._stop.set()
+        self._wake.set()
+        t = self._thread
+        if t is None:
+            return True
+        if timeout is None or timeout > 0:
+            t.join(timeout)
+        return not t.is_alive()
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def pause(self) -> None:
+        """Stop decoding (hidden or minimised tile). Network sources are disconnected; a file
+        keeps its place. The last frame stays in ``slot.last``."""
+        self._paused = True
+        self._wake.set()
+
+    def resume(self) -> None:
+        """Decode again after :meth:`pause`."""
+        if self._paused:
+            self._paused = False
+            self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_target_size(self, width: int, height: int) -> None:
+        """Convert to this size from the next picture on (a tile resize)."""
+        self._target = (max(4, int(width)), max(2, int(height)))
+
+    @property
+    def target_size(self) -> tuple[int, int]:
+        return self._target
+
+    def set_keyframes_only(self, on: bool) -> None:
+        """Decode only key frames (``skip_frame='NONKEY'``): the overload fallback. One picture
+        per GOP, at a fraction of the CPU."""
+        self._keyframes_only = bool(on)
+
+    @property
+    def keyframes_only(self) -> bool:
+        return self._keyframes_only
+
+    @property
+    def state(self) -> str:
+        """One of ``connecting``, ``live``, ``reconnecting``, ``offline``, ``error``."""
+        return self._state
+
+    @property
+    def detail(self) -> str:
+        """Why the worker is in its state (redacted error text), or ``""``."""
+        return self._detail
+
+    @property
+    def stats(self) -> WorkerStats:
+        """A copy of the counters, with ``fps`` and ``dropped`` brought up to date."""
+        with self._lock:
+            st = replace(self._stats)
+        now = time.monotonic()
+        times = [t for t in list(self._fps_times) if now - t <= 2.0]
+        if len(times) >= 2:
+            span = max(now - times[0], 1e-3)
+            st.fps = round((len(times) - 1) / span if now - times[-1] < 1.0 else 0.0, 1)
+        elif not times:
+            st.fps = 0.0
+        st.dropped = st.late_skipped + self.slot.dropped
+        st.keyframes_only = self._keyframes_only
+        return st
+
+    # -- the thread --------------------------------------------------------------------------
+    def _set_state(self, state: str, detail: str = "") -> None:
+        if state == self._state and detail == self._detail:
+            return
+        changed = state != self._state
+        self._state, self._detail = state, detail
+        if changed:
+            log.info("video %s: %s%s", self.name, state, f" ({detail})" if detail else "")
+            cb = self.on_state
+            if cb is not None:
+                try:
+                    cb(state, detail)
+                except Exception:  # a broken observer must not kill the decoder
+                    log.exception("on_state callback failed")
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake early for stop/pause/resume."""
+        self._wake.wait(max(0.0, seconds))
+        self._wake.clear()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if self._paused:
+                self._wake.wait(0.5)
+                self._wake.clear()
+                if not self._paused and self.spec.is_live and not self._stop.is_set():
+                    self._set_state("connecting", "")
+                continue
+            failure: BaseException | None = None
+            try:
+                self._open_and_play()
+            except _Interrupted:
+                pass
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a state, never a crash
+                failure = exc
+            if self._stop.is_set():
+                break
+            if self._paused and failure is None:
+                continue
+            if failure is None:
+                # a file that ended without looping
+                self._set_state("offline", "end of file")
+                self._stop.set()
+                break
+            kind = classify_error(failure)
+            msg = self._describe(failure)
+            if (kind == "data" and self._phase == "open" and self.spec.is_live
+                    and isinstance(failure, ValueError)):
+                # FFmpeg says "invalid data" both when the server hangs and when it cannot serve
+                # this stream; only a server that still answers means the stream is bad
+                from desktop.core.video.source import rtsp_server_answers
+                if not rtsp_server_answers(self.spec.url, min(2.0, self.spec.timeout_s)):
+                    kind = "net"
+                    msg = "no answer from the server (" + msg + ")"
+            with self._lock:
+                self._stats.last_error = msg
+            self._failures += 1
+            if kind == "data":
+                self._set_state("error", msg)
+                delay = self.ERROR_RETRY_S
+            else:
+                self._set_state("offline" if self._failures >= self.OFFLINE_AFTER else "reconnecting", msg)
+                delay = min(self.BACKOFF_MAX_S, self.BACKOFF_FIRST_S * 2 ** (self._failures - 1))
+            log.debug("video %s: retry in %.1f s after %s", self.name, delay, msg)
+            deadline = time.monotonic() + delay
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                if self._paused:
+                    break
+                self._sleep(deadline - time.monotonic())
+
+    def _describe(self, exc: BaseException) -> str:
+        text = str(exc) or type(exc).__name__
+        # FFmpeg quotes the URL in its messages: hide credentials
+        text = text.replace(self.spec.url, self.spec.safe_url())
+        if self.spec.is_file:
+            text = text.replace(self.spec.path, self.spec.path.rsplit("/", 1)[-1])
+        return f"{type(exc).__name__}: {text}"[:300]
+
+    def _open_and_play(self) -> None:
+        import av
+
+        spec = self.spec
+        if spec.is_file:
+            from desktop.core.video.clips import ensure_clip_for_path
+            # a demo clip not generated yet is made here, off the GUI thread
+            if not ensure_clip_for_path(spec.path):
+                raise FileNotFoundError(f"no such file: {spec.path}")
+        t_open = time.monotonic()
+        self._phase = "open"
+        self._opens += 1
+        if self._opens > 1:
+            with self._lock:
+                self._stats.reconnects += 1
+        container = av.open(spec.path if spec.is_file else spec.url, options=spec.open_options())
+        try:
+            if not container.streams.video:
+                raise _BadData("no video stream")
+            stream = container.streams.video[0]
+            cc = stream.codec_context
+            # one thread per tile; FRAME/AUTO threading would add a frame of delay (FIELD-NOTES §3)
+            cc.thread_count = 1
+            cc.thread_type = "SLICE"
+            rate = stream.average_rate or stream.guessed_rate or 25
+            try:
+                fps = float(rate)
+            except (TypeError, ZeroDivisionError):
+                fps = 25.0
+            if not (1.0 <= fps <= 240.0):
+                fps = 25.0
+            with self._lock:
+                self._stats.stream_fps = fps
+            self._phase = "play"
+            self._play(container, stream, cc, fps, t_open)
+        finally:
+            try:
+                container.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _play(self, container, stream, cc, fps: float, t_open: float) -> None:
+        import av.error as averr
+
+        spec = self.spec
+        pace = spec.is_file and self.realtime
+        frame_dur = 1.0 / fps
+        tb = float(stream.time_base) if stream.time_base else frame_dur
+        first = True
+        decode_errors = 0
+        last_picture = time.monotonic()
+        skip_run = 0
+        kf_applied = None
+        need_key = False  # after key-frames-only, wait for a key frame before decoding P-frames
+        # pacing (files): wall time at which stream time ``anchor_pts`` is due; stream time
+        # runs on across loops (``loop_offset``) so the clock never jumps back
+        anchor_wall = None
+        anchor_pts = 0.0
+        loop_offset = 0.0
+        lap_join = None  # continuous time the first frame of the next lap should get
+        last_t = 0.0
+        # lateness (live): arrival delay relative to the smallest seen recently
+        base_delay = None
+        base_at = 0.0
+        seq = 0
+        ewma_late = 0.0
+        ewma_cpu = None
+        thread_time = time.thread_time
+
+        while True:
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    raise _Interrupted()
+                if self._paused:
+                    if spec.is_live:
+                        raise _Interrupted()  # hidden tile: drop the connection
+                    # a file keeps its place; wait, then re-anchor the clock
+                    while self._paused and not self._stop.is_set():
+                        self._sleep(0.5)
+                    if self._stop.is_set():
+                        raise _Interrupted()
+                    anchor_wall = None
+                if packet.size == 0:
+                    continue  # the demuxer's flush packet at the end
+                kf = self._keyframes_only
+                if kf != kf_applied:
+                    cc.skip_frame = "NONKEY" if kf else "DEFAULT"
+                    need_key = kf_applied is not None and not kf
+                    kf_applied = kf
+                if (kf or need_key) and not packet.is_keyframe:
+                    # skip_frame drops it inside the decoder anyway; not handing it over at all
+                    # saves the per-packet call. Still a picture the source offered:
+                    with self._lock:
+                        self._stats.frames_due += 1
+                    continue
+                need_key = False
+                c0 = thread_time()
+                try:
+                    frames = cc.decode(packet)
+                    decode_errors = 0
+                except (averr.InvalidDataError, averr.PatchWelcomeError, averr.BugError) as exc:
+                    decode_errors += 1
+                    if decode_errors >= self.MAX_DECODE_ERRORS:
+                        raise _BadData(f"undecodable stream ({exc})") from exc
+                    frames = []
+                now = time.monotonic()
+                if not frames:
+                    if now - last_picture > self.NO_PICTURE_S:
+                        raise _BadData("no picture decoded from the stream")
+                    continue
+                for vf in frames:
+                    last_picture = now
+                    seq += 1
+                    pts_s = (vf.pts * tb) if vf.pts is not None else seq * frame_dur
+                    if lap_join is not None:
+                        loop_offset, lap_join = lap_join - pts_s, None
+                    t = pts_s + loop_offset  # continuous stream time
+                    late = 0.0
+                    if pace:
+                        if anchor_wall is None or t < anchor_pts:
+                            anchor_wall, anchor_pts = now, t
+                        due = anchor_wall + (t - anchor_pts)
+                        wait = due - time.monotonic()
+                        if wait > 0:
+                            self._sleep(wait)
+                            if self._stop.is_set():
+                                raise _Interrupted()
+                        late = time.monotonic() - due
+                        if late > 1.0:
+                            # hopelessly behind (a stall, a suspended laptop): re-anchor, like a
+                            # live camera that simply moved on
+                            anchor_wall, anchor_pts = time.monotonic(), t
+                    elif spec.is_live:
+                        delay = now - t
+                        if base_delay is None or delay < base_delay or now - base_at > 10.0:
+                            # the smallest delay seen is "on time"; renewed every 10 s so drift
+                            # between the camera's clock and ours does not count as lateness
+                            base_delay, base_at = delay, now
+                        late = max(0.0, delay - base_delay)
+                    last_t = t
+                    ewma_late = late if first else 0.9 * ewma_late + 0.1 * late
+                    with self._lock:
+                        st = self._stats
+                        st.decoded += 1
+                        st.frames_due += 1
+                        st.lateness_ms = round(ewma_late * 1000.0, 1)
+                        st.source_size = (vf.width, vf.height)
+                    if (not first and late > self.LATE_SKIP_S and skip_run < self.MAX_CONSECUTIVE_SKIPS
+                            and not vf.key_frame):
+                        skip_run += 1
+                        with self._lock:
+                            self._stats.late_skipped += 1
+                        continue
+                    skip_run = 0
+                    self._deliver(vf, t, seq, spec.kind)
+                    if first:
+                        first = False
+                        self._failures = 0
+                        with self._lock:
+                            self._stats.ttff_s = round(time.monotonic() - t_open, 4)
+                            self._stats.last_error = ""
+                        self._set_state("live", "")
+                cpu = thread_time() - c0
+                ewma_cpu = cpu if ewma_cpu is None else 0.95 * ewma_cpu + 0.05 * cpu
+                with self._lock:
+                    self._stats.cpu_s += cpu
+                    self._stats.cpu_ms_per_frame = round(ewma_cpu * 1000.0, 3)
+            # end of the packet loop
+            if spec.is_live:
+                raise _Disconnected("the stream ended")
+            if not self.loop:
+                return
+            # pseudo-live file: start again; stream time continues one frame after the last
+            container.seek(0)
+            cc.flush_buffers()
+            kf_applied = None
+            lap_join = last_t + frame_dur
+
+    def _deliver(self, vf, pts_s: float, seq: int, kind: str) -> None:
+        tw, th = self._target
+        w, h = fit_size(vf.width, vf.height, tw, th)
+        out = vf.reformat(w, h, format="bgra", interpolation="FAST_BILINEAR")
+        arr = out.to_ndarray()
+        if not arr.flags.c_contiguous:  # never expected with widths rounded to 4; be safe
+            arr = np.ascontiguousarray(arr)
+        now = time.monotonic()
+        self.slot.put(Frame(arr, pts_s, now, seq, bool(vf.key_frame), (vf.width, vf.height), kind, owner=out))
+        self._fps_times.append(now)
+        with self._lock:
+            self._stats.delivered += 1
+            self._stats.output_size = (w, h)
+
+    def __repr__(self) -> str:
+        return f"DecodeWorker({self.spec!r}, state={self._state!r})"
+
+
+def wait_for_state(worker: DecodeWorker, states, timeout: float) -> bool:
+    """Poll until ``worker.state`` is one of ``states`` (a helper for tests and tools)."""
+    if isinstance(states, str):
+        states = (states,)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.state in states:
+            return True
+        time.sleep(0.02)
+    return worker.state in states
+
