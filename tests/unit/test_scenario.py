@@ -230,3 +230,41 @@ BUNDLED = MAPS / "shinan"
                     reason="the bundled Shinan dataset or its scenario is not there yet")
 def test_bundled_shinan_scenario():
     _check_scenario(BUNDLED, BUNDLED / "scenario")
+
+
+def test_scoring_a_session_against_expected_responses(synthetic, tmp_path):
+    from desktop.training.scoring import score
+
+    ds, out = synthetic
+    sc = load_scenario(out)
+    clock = SimClock(sc.start, speed=1200.0, paused=True)
+    bus = EventBus()
+    with AlarmService(tmp_path / "j.db", clock=clock, bus=bus, workstation="trainee") as svc:
+        player = ScenarioPlayer(sc, bus, clock).start()
+        clock.resume()
+        assert player.join(10)
+        svc.flush()
+        clock.pause()
+        exp = {e.alarm_id: e for e in sc.expected}
+        # A trainee who dispatches the first one-key alarm at once, resolves the first perimeter
+        # alarm late, declares the burst a false alarm, and calls a fire a false alarm.
+        one_key = next(a for a in svc.alarms() if a.type == "one_key")
+        perimeter = svc.get("DEMO-001")
+        fire = next(a for a in svc.alarms() if a.type == "fire")
+        clock.set_time(one_key.received + 30)
+        svc.transition(one_key.id, "acknowledged", "zhang").result(5)
+        svc.transition(one_key.id, "dispatched", "zhang", unit="car-01").result(5)
+        clock.set_time(perimeter.received + exp["DEMO-001"].within_s + 60)
+        for s in ("acknowledged", "dispatched", "resolved"):
+            svc.transition(perimeter.id, s, "zhang").result(5)
+        svc.transition("DEMO-B01", "false_alarm", "zhang").result(5)
+        svc.transition(fire.id, "false_alarm", "zhang").result(5)
+        report = score(sc.expected, svc.alarms())
+    by_id = {i.alarm_id: i for i in report.items}
+    assert by_id[one_key.id].outcome == "on_time" and by_id[one_key.id].took_s == 30.0
+    assert by_id["DEMO-001"].outcome == "late"  # resolved, so dispatched, but after the deadline
+    assert by_id[fire.id].outcome == "wrong"
+    assert by_id["DEMO-B01"].outcome in ("on_time", "late")
+    assert report.count("missed") == len(sc.expected) - 4
+    assert 0 < report.score < 50 and report.as_dict()["outcomes"]["wrong"] == 1
+    assert score(sc.expected, []).count("not_received") == len(sc.expected)
