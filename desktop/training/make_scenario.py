@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from desktop.core.alarms.linkage import SPEED_KMH, CameraArrays, cameras_covering
 from desktop.core.clock import iso, parse_iso
@@ -126,7 +126,11 @@ class _Builder:
         self.start = start
         self.cams = CameraArrays.from_table(district.cameras)
         self.kind_names = np.array([c.kind for c in district.cameras.records], dtype=object)
-        self.land = district.boundary.geom  # dataset CRS
+        # Land = the district and its neighbours (the context layer), so "at sea" is at sea,
+        # not across the border in the next district. Dataset CRS.
+        land = [district.boundary.geom] + [f.geom for f in district.context
+                                           if f.geom.geom_type in ("Polygon", "MultiPolygon")]
+        self.land = shapely.union_all(land)
         shapely.prepare(self.land)
         self.used: set[str] = set()
         self.events: list[tuple[float, int, str, dict]] = []
@@ -293,14 +297,26 @@ class _Builder:
             lon0, lat0 = to_wgs84(post.geom.x, post.geom.y, self.crs)
             loop = [_destination(lon0, lat0, b, 60.0) for b in (0, 90, 180, 270, 0)]
             self._move_along(f"foot-{k + 1:02d}", "foot", np.array(loop), 30.0, "WGS84")
-        # A boat off the coast, between two points at sea in front of coastal cameras.
-        sea = []
-        for _ in range(2):
-            spot = self.place(("radar", "coastal", "ptz"), at_sea=True)
-            if spot:
-                sea.append(spot[1:])
-        if len(sea) == 2:
-            self._move_along("boat-01", "boat", np.array(sea), 20.0, "WGS84")
+        # A boat off the coast, on an arc at sea in front of a radar or coastal camera.
+        path = self._sea_arc()
+        if path is not None:
+            self._move_along("boat-01", "boat", path, 20.0, "WGS84")
+
+    def _sea_arc(self) -> np.ndarray | None:
+        """WGS84 points of an arc in a coastal camera's view whose every leg stays at sea."""
+        for kind in ("radar", "coastal", "ptz"):
+            rows = [i for i in np.flatnonzero(self.kind_names == kind) if self.cams.range_m[i] >= 200]
+            self.rng.shuffle(rows)
+            for i in rows[:100]:
+                c_lon, c_lat = float(self.cams.lon[i]), float(self.cams.lat[i])
+                half = min(float(self.cams.fov_deg[i]), 120.0) / 3.0
+                dist = float(self.cams.range_m[i]) * 0.65
+                pts = [_destination(c_lon, c_lat, float(self.cams.heading_deg[i]) + b, dist)
+                       for b in np.linspace(-half, half, 4)]
+                xy = [transform(lon, lat, WGS84, self.crs) for lon, lat in pts]
+                if not self.land.intersects(LineString(xy)):
+                    return np.array(pts)
+        return None
 
     def files(self) -> tuple[str, str, str]:
         self.events.sort(key=lambda e: (e[0], e[1]))
@@ -309,7 +325,7 @@ class _Builder:
         name = self.d.info.name
         kinds = sorted({p["type"] for _, _, tp, p in self.events if tp == "pingan/alarm"})
         toml = "\n".join([
-            f"name = {json.dumps(f'{name} demo')}",
+            f"name = {json.dumps(f'{name} demo', ensure_ascii=False)}",
             f"description = {json.dumps(f'Default demo scenario for {name}: every alarm type ({len(kinds)}), a flood burst, a camera failure, patrol units on their routes, mixed WGS84/GCJ02/EPSG:4490 positions.', ensure_ascii=False)}",
             f"duration_s = {self.duration:g}",
             "speed = 1.0",

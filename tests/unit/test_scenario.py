@@ -169,7 +169,8 @@ def _check_scenario(dataset: Path, out: Path) -> None:
         assert covering, f"{m.id} is seen by no camera"
         if m.camera_ids:
             assert m.camera_ids[0] in {c for c, _ in covering}
-    land = district.boundary.geom
+    import shapely
+    land = shapely.union_all([district.boundary.geom] + [f.geom for f in district.context])
     for _, m in alarms:
         if m.type == "radar_target":
             from shapely.geometry import Point
@@ -183,6 +184,10 @@ def _check_scenario(dataset: Path, out: Path) -> None:
     assert [parse(e.topic, e.payload).status for e in statuses][:1] == ["offline"]
     patrol = [parse(e.topic, e.payload) for e in sc.events if e.topic.startswith("pingan/patrol/")]
     assert {"car", "ebike", "foot"} <= {p.kind for p in patrol}
+    from shapely.geometry import Point
+    for p in patrol:  # boats at sea, everyone else on land
+        x, y = transform(p.lon_wgs, p.lat_wgs, WGS84, district.info.crs)
+        assert land.contains(Point(x, y)) == (p.kind != "boat"), f"{p.unit} at {p.lon}, {p.lat}"
     assert len({p.unit for p in patrol}) >= 5
     expected = {x.alarm_id for x in sc.expected}
     assert {m.id for _, m in alarms if not m.id.startswith("DEMO-B")} <= expected
