@@ -508,10 +508,13 @@ class AlarmService:
                             epoch=self.clock.time())
         else:
             rej = err
-        log.warning("rejected payload on %s [%s]: %s", rej.topic, rej.reason, rej.message)
         with self._lock:
             self._rejected[rej.reason] += 1
+            n = self._rejected[rej.reason]
             totals = dict(self._rejected)
+        if n <= 20 or n % 1000 == 0:  # a stream of garbage must not flood the log too
+            log.warning("rejected payload on %s [%s]: %s%s", rej.topic, rej.reason, rej.message,
+                        f" ({n} so far)" if n > 20 else "")
         b.events.append(AlarmEvent(EventKind.REJECTED, rejection=rej, counters=totals))
 
     def _lookup(self, b: _Batch, alarm_id: str) -> Alarm | None:

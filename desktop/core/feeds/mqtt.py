@@ -183,7 +183,9 @@ class MqttFeed:
                 payload = decode(topic, msg.payload)
             except PayloadError as err:
                 self.counters["rejected"] += 1
-                log.warning("MQTT payload rejected on %s: %s", topic, err)
+                n = self.counters["rejected"]
+                if n <= 20 or n % 1000 == 0:  # throttled: a garbage stream must not flood the log
+                    log.warning("MQTT payload rejected on %s: %s (%d so far)", topic, err, n)
                 self.bus.publish(REJECTED_TOPIC, {"topic": topic, "reason": err.reason,
                                                   "field": err.field, "error": str(err)},
                                  sender=self, receipt=receipt)
