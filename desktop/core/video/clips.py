@@ -90,7 +90,7 @@ def clip_pair(variant: int, seconds: float = DEFAULT_SECONDS, folder: Path | Non
     """The (possibly not yet generated) files of a variant."""
     folder = Path(folder) if folder is not None else clips_dir()
     v = int(variant) % len(VARIANT_NAMES)
-    stem = f"demo-v{CLIP_VERSION}-{v + 1:02d}-{int(round(seconds))}s"
+    stem = f"demo-v{CLIP_VERSION}-{v + 1:02d}-{float(seconds):g}s"
     return ClipPair(v, VARIANT_NAMES[v], folder / f"{stem}-main.mp4", folder / f"{stem}-sub.mp4", float(seconds))
 
 
@@ -105,7 +105,7 @@ def ensure_demo_clips(progress: Progress | None = None, count: int = DEFAULT_COU
     """
     pairs = [clip_pair(i, seconds, folder) for i in range(max(1, min(count, len(VARIANT_NAMES))))]
     todo = [p for p in pairs if not p.exists()]
-    frames_each = int(round(seconds * FPS))
+    frames_each = max(1, int(round(seconds * FPS)))
     total = len(todo) * frames_each
     done = [0]
     lock = threading.Lock()
@@ -160,7 +160,7 @@ def ensure_clip_for_path(path: str) -> bool:
     if p.exists():
         return True
     import re
-    m = re.match(rf"demo-v{CLIP_VERSION}-(\d\d)-(\d+)s-(main|sub)\.mp4$", p.name)
+    m = re.match(rf"demo-v{CLIP_VERSION}-(\d\d)-(\d+(?:\.\d+)?)s-(main|sub)\.mp4$", p.name)
     if not m:
         return False
     pair = clip_pair(int(m.group(1)) - 1, float(m.group(2)), p.parent)
@@ -421,7 +421,7 @@ def generate_pair(pair: ClipPair, tick: Callable[[int], None] | None = None) -> 
     tmp_main, tmp_sub = pair.main.with_name(pair.main.name + suffix), pair.sub.with_name(pair.sub.name + suffix)
     w, h = MAIN_SIZE
     bg, movers = _build_scene(pair.variant, w, h)
-    n_frames = int(round(pair.seconds * FPS))
+    n_frames = max(1, int(round(pair.seconds * FPS)))
     tb = Fraction(1, FPS)
     graph = av.filter.Graph()
     src = graph.add_buffer(width=w, height=h, format="yuv420p", time_base=tb)

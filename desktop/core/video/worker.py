@@ -101,6 +101,11 @@ def classify_error(exc: BaseException) -> str:
     return "net"
 
 
+def _classify(spec: StreamSpec, exc: BaseException) -> str:
+    # a file that fails is a bad file: there is no server to come back
+    return "data" if spec.is_file else classify_error(exc)
+
+
 class DecodeWorker:
     """Decodes one stream in its own thread and keeps the latest converted frame in ``slot``.
 
@@ -279,7 +284,7 @@ class DecodeWorker:
                 self._set_state("offline", "end of file")
                 self._stop.set()
                 break
-            kind = classify_error(failure)
+            kind = _classify(self.spec, failure)
             msg = self._describe(failure)
             if (kind == "data" and self._phase == "open" and self.spec.is_live
                     and isinstance(failure, ValueError)):
@@ -367,13 +372,14 @@ class DecodeWorker:
         skip_run = 0
         kf_applied = None
         need_key = False  # after key-frames-only, wait for a key frame before decoding P-frames
+        skipped = False  # packets were skipped since the last key frame went to the decoder
         # pacing (files): wall time at which stream time ``anchor_pts`` is due; stream time
         # runs on across loops (``loop_offset``) so the clock never jumps back
         anchor_wall = None
         anchor_pts = 0.0
         loop_offset = 0.0
-        lap_join = None  # continuous time the first frame of the next lap should get
-        last_t = 0.0
+        lap_join = None  # continuous time the first packet of the next lap should get
+        lap_end = 0.0  # latest packet time of this lap (skipped packets count too)
         # lateness (live): arrival delay relative to the smallest seen recently
         base_delay = None
         base_at = 0.0
@@ -397,17 +403,26 @@ class DecodeWorker:
                     anchor_wall = None
                 if packet.size == 0:
                     continue  # the demuxer's flush packet at the end
+                if packet.pts is not None:
+                    p_s = packet.pts * tb
+                    if lap_join is not None:
+                        loop_offset, lap_join = lap_join - p_s, None
+                    lap_end = max(lap_end, p_s)
                 kf = self._keyframes_only
                 if kf != kf_applied:
                     cc.skip_frame = "NONKEY" if kf else "DEFAULT"
-                    need_key = kf_applied is not None and not kf
+                    # P-frames reference what was skipped: full decoding resumes at a key frame
+                    need_key = skipped and not kf
                     kf_applied = kf
                 if (kf or need_key) and not packet.is_keyframe:
                     # skip_frame drops it inside the decoder anyway; not handing it over at all
                     # saves the per-packet call. Still a picture the source offered:
+                    skipped = True
                     with self._lock:
                         self._stats.frames_due += 1
                     continue
+                if packet.is_keyframe:
+                    skipped = False
                 need_key = False
                 c0 = thread_time()
                 try:
@@ -427,8 +442,6 @@ class DecodeWorker:
                     last_picture = now
                     seq += 1
                     pts_s = (vf.pts * tb) if vf.pts is not None else seq * frame_dur
-                    if lap_join is not None:
-                        loop_offset, lap_join = lap_join - pts_s, None
                     t = pts_s + loop_offset  # continuous stream time
                     late = 0.0
                     if pace:
@@ -452,7 +465,6 @@ class DecodeWorker:
                             # between the camera's clock and ours does not count as lateness
                             base_delay, base_at = delay, now
                         late = max(0.0, delay - base_delay)
-                    last_t = t
                     ewma_late = late if first else 0.9 * ewma_late + 0.1 * late
                     with self._lock:
                         st = self._stats
@@ -489,7 +501,7 @@ class DecodeWorker:
             container.seek(0)
             cc.flush_buffers()
             kf_applied = None
-            lap_join = last_t + frame_dur
+            lap_join, lap_end = lap_end + loop_offset + frame_dur, 0.0
 
     def _deliver(self, vf, pts_s: float, seq: int, kind: str) -> None:
         tw, th = self._target
