@@ -118,6 +118,7 @@ def default_counts(land_km2: float, coast_km: float) -> Counts:
     base = Counts()
 
     def sc(v: int, lo: int = 1, f: float = a) -> int:
+        """One seed count scaled by ``f``, at least ``lo``."""
         return max(lo, int(round(v * f)))
 
     subs = sc(base.subdistricts)
@@ -250,17 +251,21 @@ class _Frame:
         self.crs = gk3_zone_crs(lon0)
 
     def fwd_xy(self, lon, lat):
+        """GCJ-02 lon/lat arrays → zone x/y metres."""
         x, y = transform(np.asarray(lon, float), np.asarray(lat, float), CGCS2000, self.crs)
         return np.asarray(x, float), np.asarray(y, float)
 
     def inv_xy(self, x, y):
+        """Zone x/y metres → GCJ-02 lon/lat arrays."""
         lon, lat = transform(np.asarray(x, float), np.asarray(y, float), self.crs, CGCS2000)
         return np.asarray(lon, float), np.asarray(lat, float)
 
     def fwd(self, geom):
+        """A lon/lat geometry in zone metres."""
         return shapely.transform(geom, lambda c: np.column_stack(self.fwd_xy(c[:, 0], c[:, 1])))
 
     def inv(self, geom):
+        """A metric geometry back in lon/lat."""
         return shapely.transform(geom, lambda c: np.column_stack(self.inv_xy(c[:, 0], c[:, 1])))
 
 
@@ -440,13 +445,14 @@ class _Streets:
         self.v_idx = np.array([i for i, r in enumerate(self.roads) if r.axis == 0], int)
         self.u_idx = np.array([i for i, r in enumerate(self.roads) if r.axis == 1], int)
 
-    # frame conversion
     def to_uv(self, x, y):
+        """Metric x/y → (u along the long axis, v across it), centred on the district."""
         ct, st = math.cos(self.theta), math.sin(self.theta)
         dx, dy = np.asarray(x) - self.cx, np.asarray(y) - self.cy
         return dx * ct + dy * st, -dx * st + dy * ct
 
     def to_xy(self, u, v):
+        """Inverse of :meth:`to_uv`."""
         ct, st = math.cos(self.theta), math.sin(self.theta)
         u, v = np.asarray(u, float), np.asarray(v, float)
         return self.cx + u * ct - v * st, self.cy + u * st + v * ct
@@ -457,6 +463,7 @@ class _Streets:
         return float(_azimuth(math.cos(ang), math.sin(ang)))
 
     def line(self, road: _Road) -> LineString:
+        """The whole road as a straight line across the district's envelope (unclipped)."""
         m = self.spacing
         if road.axis == 0:
             x, y = self.to_xy([self.umin - m, self.umax + m], [road.offset] * 2)
@@ -612,6 +619,7 @@ class _Build:
 
     # -- source and land
     def load(self) -> None:
+        """Read the boundary and the context, project them, find the shore, settle the counts."""
         self.progress("source", 0.0)
         src = _Source()
         self.source_version = src.version
@@ -688,6 +696,7 @@ class _Build:
         residual = residual.buffer(-eps).buffer(eps)  # drop slivers where the outlines differ
 
         def significant(g) -> bool:
+            """Enough land to matter for the land/sea split."""
             return g.area > max(0.5 * km2, 0.002 * view_poly.area)
 
         if not significant(residual):
@@ -779,6 +788,7 @@ class _Build:
 
     # -- steps
     def make_streets_and_hotspots(self) -> None:
+        """The street grid, the hotspots (given or invented), main roads and the street graph."""
         self.progress("streets", 0.15)
         rng = self.rng("streets")
         self.streets = _Streets(self.land, self.inner, rng)
@@ -1594,6 +1604,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
 
     def report(stage: str, frac: float) -> None:
+        """A one-line progress display on stderr."""
         print(f"\r{int(frac * 100):3d}%  {stage:<10}", end="", file=sys.stderr, flush=True)
 
     try:
