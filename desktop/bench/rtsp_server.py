@@ -16,20 +16,30 @@ pad copies DTS into PTS; without it the server bursts at hundreds of fps and cli
 seconds to open. Media are shared by default: a second viewer joins the running stream (and
 waits for its next key frame), as with a real camera.
 
-This file must not import anything from the project (it runs outside the venv).
+From the venv, :class:`RtspServer` starts and controls such a process (tests and the video
+benchmark use it): start on a free port and wait until it answers, stop by PID, freeze
+(SIGSTOP), thaw (SIGCONT), kill -9 and restart on the same port.
+
+This file imports only the standard library at module level and nothing from the project
+(it runs outside the venv); GStreamer is imported inside :func:`serve`.
 """
+from __future__ import annotations
+
 import argparse
+import os
 import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
-import gi
-
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+SYSTEM_PYTHON = os.environ.get("PINGAN_GST_PYTHON", "/usr/bin/python3")
 
 
 def _pts_from_dts(_pad, info):
+    from gi.repository import Gst
     buf = info.get_buffer()
     if buf is not None and buf.pts == Gst.CLOCK_TIME_NONE and buf.dts != Gst.CLOCK_TIME_NONE:
         buf.pts = buf.dts
@@ -37,13 +47,15 @@ def _pts_from_dts(_pad, info):
 
 
 def _on_media_configure(_factory, media):
+    from gi.repository import Gst
     element = media.get_element()
     parse = element.get_by_name("parse")
     if parse is not None:
         parse.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, _pts_from_dts)
 
 
-def make_factory(path: str, fps: int, shared: bool) -> GstRtspServer.RTSPMediaFactory:
+def make_factory(path: str, fps: int, shared: bool):
+    from gi.repository import GstRtspServer
     factory = GstRtspServer.RTSPMediaFactory()
     loc = path.replace("\\", "/").replace('"', '\\"')
     factory.set_launch(
@@ -55,7 +67,13 @@ def make_factory(path: str, fps: int, shared: bool) -> GstRtspServer.RTSPMediaFa
     return factory
 
 
-def main(argv=None) -> int:
+def serve(argv=None) -> int:
+    """The server process (run by Debian's python3)."""
+    import gi
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstRtspServer", "1.0")
+    from gi.repository import GLib, Gst, GstRtspServer
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8554, help="0 picks a free port")
@@ -95,5 +113,170 @@ def main(argv=None) -> int:
     return 0
 
 
+def main(argv=None) -> int:
+    return serve(argv)
+
+
+# --------------------------------------------------------------------------------------------
+# controlling a server process from the venv
+# --------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gst_rtsp_available() -> str:
+    """Empty string when the server can run here, else the reason it cannot."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    res = subprocess.run([SYSTEM_PYTHON, "-c",
+                          "import gi; gi.require_version('Gst','1.0'); gi.require_version('GstRtspServer','1.0');"
+                          "from gi.repository import Gst, GstRtspServer"],
+                         capture_output=True, text=True, timeout=30, env=_clean_env())
+    return "" if res.returncode == 0 else f"GStreamer RTSP server not importable: {res.stderr.strip()[-200:]}"
+
+
+def rtsp_answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when an RTSP OPTIONS request gets an ``RTSP/1.0 200`` reply."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(f"OPTIONS rtsp://{host}:{port}/ RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+            return s.recv(64).startswith(b"RTSP/1.0 200")
+    except OSError:
+        return False
+
+
+def _clean_env() -> dict:
+    # the system interpreter must not see the venv
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+class RtspServer:
+    """A server process: ``start``, ``stop`` (by PID), ``kill`` (SIGKILL), ``freeze``
+    (SIGSTOP), ``thaw`` (SIGCONT), ``restart`` (same port). ``url(mount)`` builds stream URLs.
+
+    ``mounts`` maps a mount name to a raw H.264 (Annex-B) file.
+    """
+
+    def __init__(self, mounts: dict, host: str = "127.0.0.1", port: int | None = None,
+                 shared: bool = True, log_path: Path | None = None):
+        self.mounts = {k: Path(v) for k, v in mounts.items()}
+        self.host = host
+        self.port = port or free_port()
+        self.shared = shared
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def url(self, mount: str, user: str | None = None, password: str | None = None) -> str:
+        cred = f"{user}:{password}@" if user else ""
+        return f"rtsp://{cred}{self.host}:{self.port}/{mount}"
+
+    def start(self, timeout: float = 15.0) -> "RtspServer":
+        """Launch and wait until it prints READY and answers OPTIONS."""
+        cmd = [SYSTEM_PYTHON, str(Path(__file__).resolve()), "--host", self.host, "--port", str(self.port)]
+        for name, path in self.mounts.items():
+            cmd += ["--mount", f"{name}={path}"]
+        if not self.shared:
+            cmd.append("--not-shared")
+        self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, env=_clean_env())
+        ready = threading.Event()
+        box: list = []
+
+        def read_ready():
+            box.append(self.proc.stdout.readline())
+            ready.set()
+
+        threading.Thread(target=read_ready, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        if not ready.wait(timeout) or not box or not box[0].startswith(b"READY"):
+            self.stop()
+            raise RuntimeError(f"RTSP server did not start: {box!r}")
+        while time.monotonic() < deadline:
+            if rtsp_answers(self.host, self.port, 0.5):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("RTSP server started but does not answer OPTIONS")
+
+    def _signal(self, sig) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process hangs with its sockets open (a stalled camera)."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after :meth:`freeze`."""
+        self._signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, like a camera losing power."""
+        if self.proc is None:
+            return
+        self._signal(signal.SIGKILL)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._close_pipes()
+
+    def restart(self, timeout: float = 15.0) -> "RtspServer":
+        """Start again on the same port (after :meth:`kill`)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop()
+        deadline = time.monotonic() + timeout
+        while True:  # the port may linger briefly
+            try:
+                return self.start(max(1.0, deadline - time.monotonic()))
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop by PID: SIGCONT (in case it is frozen), SIGTERM, then SIGKILL."""
+        p = self.proc
+        if p is None:
+            return
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, signal.SIGCONT)
+                p.terminate()
+                p.wait(3)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                try:
+                    p.kill()
+                    p.wait(3)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    pass
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
+        if self._log not in (None, subprocess.DEVNULL):
+            self._log.close()
+        self._log = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve())
