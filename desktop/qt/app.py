@@ -1,6 +1,7 @@
 """Start-up: QApplication, theme, district, window for the chosen mode, screenshot timer."""
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     logging.basicConfig(level=os.environ.get("PINGAN_LOG", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     i18n.set_locale(cfg.locale or i18n.default_locale())
+    tune_runtime()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Pingan Desk")
     app.setOrganizationName("Pingan")
@@ -70,6 +72,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     elif cfg.broker:
         window.show_notice(tr("Live feeds from {broker}", broker=cfg.broker), "info")
 
+    freeze_heap()
     if os.environ.get("PINGAN_REPORT_FIRST_FRAME"):
         # used by the map benchmark: time from interpreter start to the first painted map frame
         def report():
@@ -87,6 +90,22 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
             app.exit(0 if ok else 4)
         QTimer.singleShot(int(after * 1000), shoot)
     return app.exec()
+
+
+def tune_runtime() -> None:
+    """Interpreter settings for a GUI that shares the GIL with feed, journal and decode threads."""
+    # With the default 5 ms switch interval the GUI thread can wait that long for the GIL
+    # on every callback from Qt while a worker thread runs Python.
+    sys.setswitchinterval(0.001)
+    # Thousands of long-lived alarm and map objects make every full cyclic-GC pass slow, and
+    # the pass lands on whichever thread allocates: the GUI thread stalls. Collect rarely.
+    gc.set_threshold(50_000, 50, 100)
+
+
+def freeze_heap() -> None:
+    """After start-up: move what exists (district, layers, widgets) out of the GC's sight."""
+    gc.collect()
+    gc.freeze()
 
 
 def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None):

@@ -96,3 +96,71 @@ def summarize(events: list[AlarmEvent]) -> Batch:
         elif ev.kind == EventKind.JOURNAL_ERROR:
             b.journal_errors.append(ev.message)
     return b
+
+
+class AlarmBook:
+    """The panel's own sorted copy of the alarms, updated from drained events.
+
+    Re-reading and re-sorting every alarm from the service on each refresh costs O(n log n)
+    per frame under a flood; here each changed alarm is moved with a binary search, and
+    a refresh only filters the already sorted list.
+    """
+
+    def __init__(self, alarms=()):
+        import bisect
+        self._bisect = bisect
+        self._keys: list[tuple] = []
+        self._items: list[Alarm] = []
+        self._by_id: dict[str, Alarm] = {}
+        for a in alarms:
+            self.upsert(a)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, alarm_id: str) -> Alarm | None:
+        return self._by_id.get(alarm_id)
+
+    def upsert(self, alarm: Alarm) -> None:
+        old = self._by_id.get(alarm.id)
+        if old is not None:
+            k = old.sort_key()
+            i = self._bisect.bisect_left(self._keys, k)
+            if i < len(self._keys) and self._keys[i] == k:
+                del self._keys[i]
+                del self._items[i]
+        k = alarm.sort_key()
+        i = self._bisect.bisect_left(self._keys, k)
+        self._keys.insert(i, k)
+        self._items.insert(i, alarm)
+        self._by_id[alarm.id] = alarm
+
+    def apply(self, events: list[AlarmEvent]) -> list[Alarm]:
+        """Take every alarm snapshot carried by ``events``; returns the changed alarms (latest snapshots)."""
+        changed: dict[str, Alarm] = {}
+        for ev in events:
+            if ev.alarm is not None and ev.kind in (EventKind.NEW, EventKind.FOLDED, EventKind.UPDATED,
+                                                    EventKind.STATE_CHANGED):
+                self.upsert(ev.alarm)
+                changed[ev.alarm.id] = ev.alarm
+        return list(changed.values())
+
+    def rows(self, filters: Filters, limit: int | None = None) -> list[Alarm]:
+        """Alarms passing ``filters``, priority first then newest."""
+        out = []
+        for a in self._items:
+            if filters.open_only and not a.is_open:
+                continue
+            if filters.type is not None and a.type != filters.type:
+                continue
+            if filters.state is not None and str(a.state) != filters.state:
+                continue
+            if filters.subdistrict is not None and a.subdistrict != filters.subdistrict:
+                continue
+            out.append(a)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def open_alarms(self) -> list[Alarm]:
+        return [a for a in self._items if a.is_open]

@@ -14,6 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -24,9 +25,10 @@ from desktop.core.alarms.linkage import CameraArrays
 from desktop.core.alarms.model import ALARM_TYPES, AlarmState, priority_style, type_label
 from desktop.core.alarms.workflow import IllegalTransition
 from desktop.core.i18n import add_catalog, current_locale, tr
+from desktop.qt.map.camera_layer import FragmentArray
 from desktop.qt.map.layer import Hit, MapLayer
 
-from .core import Filters, Linkage, summarize
+from .core import AlarmBook, Filters, Linkage, summarize
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,6 +58,16 @@ class AlarmTableModel(QAbstractTableModel):
             return tr(self.HEADERS[section])
         return None
 
+    _BOLD = None
+    _BRUSHES: dict = {}
+
+    @classmethod
+    def _brush(cls, colour: str) -> QBrush:
+        b = cls._BRUSHES.get(colour)
+        if b is None:
+            b = cls._BRUSHES[colour] = QBrush(QColor(colour))
+        return b
+
     def data(self, index, role=Qt.DisplayRole):
         a = self.rows[index.row()]
         col = index.column()
@@ -63,18 +75,19 @@ class AlarmTableModel(QAbstractTableModel):
             return (str(a.priority), a.type_label, a.state_label, (a.last_time or a.time)[11:19],
                     a.subdistrict, str(a.count) if a.count > 1 else "", a.source, a.text)[col]
         if role == Qt.BackgroundRole and col == 0:
-            return QBrush(QColor(a.style.colour))
+            return self._brush(a.style.colour)
         if role == Qt.ForegroundRole:
             if col == 0:
-                return QBrush(QColor("#0b1219"))
+                return self._brush("#0b1219")
             if a.state == AlarmState.NEW:
-                return QBrush(QColor("#ffffff"))
+                return self._brush("#ffffff")
             if not a.is_open:
-                return QBrush(QColor("#7f93a3"))
+                return self._brush("#7f93a3")
         if role == Qt.FontRole and a.state == AlarmState.NEW:
-            f = QFont()
-            f.setBold(True)
-            return f
+            if AlarmTableModel._BOLD is None:
+                AlarmTableModel._BOLD = QFont()
+                AlarmTableModel._BOLD.setBold(True)
+            return AlarmTableModel._BOLD
         if role == Qt.TextAlignmentRole and col in (0, 5):
             return int(Qt.AlignCenter)
         if role == Qt.UserRole:
@@ -83,73 +96,153 @@ class AlarmTableModel(QAbstractTableModel):
 
 
 class AlarmLayer(MapLayer):
-    """Open alarms on the map, coloured by priority; new (unacknowledged) ones flash."""
+    """Open alarms on the map, coloured by priority; new (unacknowledged) ones pulse.
+
+    Dots come from numpy columns through one ``drawPixmapFragments`` call, so thousands of
+    open alarms during a flood cost a few milliseconds; only the most urgent new ones get
+    the (per-item) pulsing ring.
+    """
 
     id = "alarms"
     title = "Alarms"
     static = False
     z = 80
+    MAX_RINGS = 40
 
     def __init__(self, projection):
         super().__init__()
         self.projection = projection
         self.alarms = []
-        self.xy = {}
+        self.xy: dict[str, tuple[float, float]] = {}
         self.selected_id = ""
         self._t0 = time.monotonic()
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._prio = np.zeros(0, np.int64)
+        self._new = np.zeros(0, bool)
+        self._live = np.zeros(0, bool)
+        self._slot: dict[str, int] = {}
+        self._frags = FragmentArray()
+        self._atlas = None
 
     def set_alarms(self, alarms) -> None:
-        self.alarms = [a for a in alarms if a.is_open]
-        for a in self.alarms:
-            if a.id not in self.xy:
-                self.xy[a.id] = self.projection.forward(a.lon_wgs, a.lat_wgs, "WGS84")
+        """Replace everything shown (start-up, or after a filter change)."""
+        self.alarms = []
+        self._slot = {}
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._prio = np.zeros(0, np.int64)
+        self._new = np.zeros(0, bool)
+        self._live = np.zeros(0, bool)
+        self.update_alarms(alarms)
+
+    def update_alarms(self, changed) -> list[str]:
+        """Apply changed alarm snapshots: work in proportion to the change, not to all alarms.
+
+        Returns the ids that became visible. Closed alarms leave the map.
+        """
+        fresh = [a for a in changed if a.is_open and a.id not in self._slot]
+        if fresh:
+            xs, ys = self.projection.forward(np.array([a.lon_wgs for a in fresh]),
+                                             np.array([a.lat_wgs for a in fresh]), "WGS84")
+            n0 = len(self.alarms)
+            for k, a in enumerate(fresh):
+                self._slot[a.id] = n0 + k
+                self.xy[a.id] = (float(np.atleast_1d(xs)[k]), float(np.atleast_1d(ys)[k]))
+            self.alarms.extend(fresh)
+            self._x = np.concatenate([self._x, np.atleast_1d(xs).astype(float)])
+            self._y = np.concatenate([self._y, np.atleast_1d(ys).astype(float)])
+            self._prio = np.concatenate([self._prio, np.array([min(4, max(1, a.priority)) for a in fresh], np.int64)])
+            self._new = np.concatenate([self._new, np.array([a.state == AlarmState.NEW for a in fresh], bool)])
+            self._live = np.concatenate([self._live, np.ones(len(fresh), bool)])
+        for a in changed:
+            i = self._slot.get(a.id)
+            if i is None:
+                continue
+            self.alarms[i] = a
+            self._prio[i] = min(4, max(1, a.priority))
+            self._new[i] = a.state == AlarmState.NEW
+            self._live[i] = a.is_open
+        if len(self._live) > 256 and self._live.sum() < len(self._live) // 2:
+            self._compact()
         self.changed()
+        return [a.id for a in fresh]
+
+    def _compact(self) -> None:
+        keep = np.flatnonzero(self._live)
+        self.alarms = [self.alarms[i] for i in keep]
+        self._x, self._y = self._x[keep], self._y[keep]
+        self._prio, self._new, self._live = self._prio[keep], self._new[keep], self._live[keep]
+        self._slot = {a.id: k for k, a in enumerate(self.alarms)}
+
+    def open_ids(self) -> list[str]:
+        return [a.id for a, live in zip(self.alarms, self._live) if live]
 
     def animating(self) -> bool:
-        return any(a.state == AlarmState.NEW for a in self.alarms)
+        return bool((self._new & self._live).any())
+
+    def _dot_atlas(self):
+        from PySide6.QtGui import QPixmap
+        if self._atlas is None:
+            pm = QPixmap(DOT * 4, DOT)
+            pm.fill(Qt.transparent)
+            q = QPainter(pm)
+            q.setRenderHint(QPainter.Antialiasing)
+            q.setPen(QPen(QColor("#0b1219"), 2.0))
+            for i in range(4):
+                q.setBrush(QColor(priority_style(i + 1).colour))
+                r = DOT / 2 - 1 - i  # urgent alarms are bigger
+                q.drawEllipse(QPointF(i * DOT + DOT / 2, DOT / 2), r, r)
+            q.end()
+            self._atlas = pm
+        return self._atlas
 
     def paint(self, p: QPainter, vp) -> None:
-        phase = (time.monotonic() - self._t0) * 2.0 * math.pi / 1.2  # 1.2 s pulse
+        if not len(self._x):
+            return
         minx, miny, maxx, maxy = vp.bounds(margin_px=40)
-        # lowest priority first, so urgent alarms are drawn on top
-        for a in sorted(self.alarms, key=lambda a: -a.priority):
-            x, y = self.xy[a.id]
-            if not (minx <= x <= maxx and miny <= y <= maxy):
-                continue
-            sx, sy = vp.to_screen(x, y)
-            sx, sy = float(sx), float(sy)
-            c = QColor(a.style.colour)
-            r = 9.0 - a.priority + 4
-            if a.state == AlarmState.NEW:
-                pulse = 0.5 + 0.5 * math.sin(phase)
-                ring = QColor(c)
-                ring.setAlpha(int(60 + 160 * (1 - pulse)))
-                p.setBrush(Qt.NoBrush)
-                p.setPen(QPen(ring, 3.0))
-                rr = r + 6 + 14 * pulse
-                p.drawEllipse(QPointF(sx, sy), rr, rr)
-            p.setPen(QPen(QColor("#0b1219"), 2.0))
-            p.setBrush(c)
-            p.drawEllipse(QPointF(sx, sy), r, r)
-            if a.id == self.selected_id:
-                p.setBrush(Qt.NoBrush)
-                p.setPen(QPen(QColor("#ffffff"), 2.5))
-                p.drawEllipse(QPointF(sx, sy), r + 5, r + 5)
-            if a.count > 1:
-                p.setPen(QColor("#ffffff"))
-                p.drawText(QPointF(sx + r + 2, sy - r), f"×{a.count}")
+        vis = np.flatnonzero(self._live & (self._x >= minx) & (self._x <= maxx) & (self._y >= miny) & (self._y <= maxy))
+        if not len(vis):
+            return
+        vis = vis[np.argsort(-self._prio[vis], kind="stable")]  # urgent drawn last, on top
+        sx, sy = vp.to_screen(self._x[vis], self._y[vis])
+        self._frags.fill(sx, sy, (self._prio[vis] - 1) * DOT, DOT)
+        self._frags.draw(p, len(vis), self._dot_atlas())
+        phase = (time.monotonic() - self._t0) * 2.0 * math.pi / 1.2  # 1.2 s pulse
+        pulse = 0.5 + 0.5 * math.sin(phase)
+        # pulsing rings for the most urgent new alarms only (vis is sorted least urgent first)
+        rings = np.flatnonzero(self._new[vis])[::-1][: self.MAX_RINGS]
+        p.setBrush(Qt.NoBrush)
+        for j in rings:
+            c = QColor(priority_style(int(self._prio[vis[j]])).colour)
+            c.setAlpha(int(60 + 160 * (1 - pulse)))
+            p.setPen(QPen(c, 3.0))
+            rr = 12 + 14 * pulse
+            p.drawEllipse(QPointF(float(sx[j]), float(sy[j])), rr, rr)
+        if len(vis) <= 300:
+            p.setPen(QColor("#ffffff"))
+            for j, i in enumerate(vis):
+                a = self.alarms[i]
+                if a.count > 1:
+                    p.drawText(QPointF(float(sx[j]) + 9, float(sy[j]) - 8), f"×{a.count}")
+        if self.selected_id in self.xy:
+            x, y = vp.to_screen(*self.xy[self.selected_id])
+            p.setPen(QPen(QColor("#ffffff"), 2.5))
+            p.drawEllipse(QPointF(float(x), float(y)), 14, 14)
 
     def hit_test(self, x, y, vp):
-        best, best_d = None, (14.0 / vp.scale) ** 2
-        for a in self.alarms:
-            ax, ay = self.xy[a.id]
-            d = (ax - x) ** 2 + (ay - y) ** 2
-            if d <= best_d:
-                best, best_d = a, d
-        if best is None:
+        if not len(self._x):
             return None
+        d2 = np.where(self._live, (self._x - x) ** 2 + (self._y - y) ** 2, np.inf)
+        i = int(np.argmin(d2))
+        if d2[i] > (14.0 / vp.scale) ** 2:
+            return None
+        best = self.alarms[i]
         title = f"{best.style.label} · {best.type_label} · {best.state_label} · {best.text or best.source}"
         return Hit(self.id, "alarm", best.id, title, *self.xy[best.id], {"id": best.id}, priority=10)
+
+
+DOT = 18
 
 
 UNIT_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": "#4dd0e1"}
@@ -340,7 +433,9 @@ class AlarmsPlugin:
         self.sound = SoundPlayer()
         self.subdistricts: list[str] = []
         self._dirty = True
-        self._last_refresh = 0.0
+        self._changed: list = []  # alarm snapshots changed since the last refresh
+        self.last_shown: list[str] = []  # ids that appeared on the map in the last refresh
+        self.queue_limit = 1000  # rows in the queue table; the map shows every open alarm
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
     # --- life cycle ----------------------------------------------------------------------
@@ -351,6 +446,7 @@ class AlarmsPlugin:
         self.service = self.host.service("alarms")
         if self.service is None:
             raise RuntimeError("no alarm service in this host")
+        self.book = AlarmBook(self.service.alarms())  # what the journal restored
         district = self.host.service("district")
         projection = self.host.service("projection")
         self.operator = self.host.service("operator") or "operator"
@@ -369,6 +465,7 @@ class AlarmsPlugin:
         self.host.add_action("false_alarm", tr("Mark false alarm"), lambda: self.move_selected(AlarmState.FALSE_ALARM), "F8")
         self.host.on_map_selected(self._map_selected)
         self.host.timer(40, self.pump)
+        self.layer.set_alarms(self.book.open_alarms())
         self.refresh_queue()
 
     def unregister(self) -> None:
@@ -376,8 +473,12 @@ class AlarmsPlugin:
 
     # --- the per-frame pump --------------------------------------------------------------
     def pump(self) -> None:
-        events = self.service.drain(5000)
+        events = self.service.drain(20000)
         if events:
+            changed = self.book.apply(events)
+            if changed:
+                self._changed.extend(changed)
+                self._dirty = True
             batch = summarize(events)
             if batch.patrol:
                 self.units.update_positions(batch.patrol)
@@ -395,8 +496,8 @@ class AlarmsPlugin:
             if batch.rejected is not None:
                 self._dirty = True
         now = time.monotonic()
-        # a full queue refresh at most 5 times a second, however fast alarms come
-        if self._dirty and now - self._last_refresh > 0.2:
+        # a queue refresh at most 10 times a second, however fast alarms come
+        if self._dirty and now - self._last_refresh > 0.1:
             self.refresh_queue()
 
     def _on_new(self, alarm) -> None:
@@ -415,14 +516,18 @@ class AlarmsPlugin:
     def refresh_queue(self, *_args) -> None:
         self._dirty = False
         self._last_refresh = time.monotonic()
-        rows = self.service.alarms(limit=3000, **self.panel.filters().query())
+        rows = self.book.rows(self.panel.filters(), limit=self.queue_limit)
         self.panel.model.set_rows(rows)
-        self.layer.set_alarms(self.service.alarms(open_only=True, limit=3000))
-        busy = {a.assigned_unit for a in rows if a.state == AlarmState.DISPATCHED and a.assigned_unit}
-        self.units.busy = busy
+        changed, self._changed = self._changed, []
+        self.last_shown = self.layer.update_alarms(changed)
+        for a in changed:
+            if a.state == AlarmState.DISPATCHED and a.assigned_unit:
+                self.units.busy.add(a.assigned_unit)
+            elif a.assigned_unit and not (a.is_open and a.state == AlarmState.DISPATCHED):
+                self.units.busy.discard(a.assigned_unit)
         c = self.service.counters()
         self.panel.counters.setText(tr("open {open} · received {received} · rejected {rejected}",
-                                       open=sum(1 for a in self.layer.alarms), received=c.get("received", 0),
+                                       open=int(self.layer._live.sum()), received=c.get("received", 0),
                                        rejected=c.get("rejected", 0)))
         self.panel.counters.setToolTip("\n".join(f"{k}: {v}" for k, v in sorted(c.get("rejected_by_reason", {}).items())))
         if c.get("rejected"):
@@ -446,7 +551,7 @@ class AlarmsPlugin:
 
     def select_next(self) -> None:
         """Select the most urgent new alarm (or the next open one after the current)."""
-        rows = self.service.alarms(open_only=True, limit=500)
+        rows = self.book.open_alarms()
         new = [a for a in rows if a.state == AlarmState.NEW and a.id != self.selected_id]
         pick = new[0] if new else next((a for a in rows if a.id != self.selected_id), None)
         if pick is not None:
@@ -460,7 +565,7 @@ class AlarmsPlugin:
 
     def _show_details(self) -> None:
         p = self.panel
-        a = self.service.get(self.selected_id) if self.selected_id else None
+        a = self.book.get(self.selected_id) if self.selected_id else None
         if a is None:
             p.title.setText(tr("No alarm selected"))
             p.info.setText("")
