@@ -50,7 +50,7 @@ case "$action" in
     exec .venv/bin/python -m desktop "$@" ;;
   test)
     export QT_QPA_PLATFORM=offscreen
-    exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@" ;;
+    exec .venv/bin/python -m pytest -q "$@" ;;
   bench)
     export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
     exec .venv/bin/python -m desktop.bench "$@" ;;
