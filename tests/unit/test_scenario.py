@@ -74,9 +74,9 @@ def test_player_follows_the_sim_clock_and_reports_progress(tmp_path):
     assert player.join(5)
     took = time.monotonic() - t0
     assert [g[1] for g in got] == ["S-0", "S-1", "S-2", "S-3"]
-    assert 0.15 <= took < 2.0  # 10 simulated seconds at 50×
+    assert 0.15 <= took < 5.0  # 10 simulated seconds at 50×
     # 8 simulated seconds between the first and the last event = 0.16 s real.
-    assert 0.1 < got[-1][0] - got[0][0] < 1.0
+    assert 0.1 < got[-1][0] - got[0][0] < 3.0
     # Times are re-stamped from the clock: the scenario's start + t.
     assert got[1][2].startswith("2024-06-01T09:00:02")
     assert progress[-1].state == "finished" and progress[-1].sent == 4 and progress[-1].fraction == 1.0
