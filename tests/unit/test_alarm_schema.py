@@ -120,12 +120,13 @@ def test_state_and_camera_status_and_topics():
     assert e.value.reason == "unknown_topic"
 
 
-def test_vectorised_conversion_matches_scalar():
-    lon = [120.38, 120.40, 120.0]
-    lat = [36.06, 36.07, 36.0]
-    crs = ["GCJ02", "WGS84", "EPSG:4490"]
+@pytest.mark.parametrize("n", [3, 40])  # a few points go one by one, many through numpy
+def test_batch_conversion_matches_the_crs_module(n):
+    lon = [120.38 + 0.001 * k for k in range(n)]
+    lat = [36.06 + 0.0005 * k for k in range(n)]
+    crs = [("GCJ02", "WGS84", "EPSG:4490")[k % 3] for k in range(n)]
     lw, aw, lg, ag = convert_positions(lon, lat, crs)
-    for i in range(3):
+    for i in range(n):
         w = transform(lon[i], lat[i], crs[i], "WGS84")
         g = transform(lon[i], lat[i], crs[i], "GCJ02")
         assert (lw[i], aw[i]) == pytest.approx(w, abs=1e-9)

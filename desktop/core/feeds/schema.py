@@ -36,6 +36,7 @@ CAMERA_STATUSES = ("online", "offline", "fault")
 ACCEPTED_CRS = (WGS84, GCJ02, CGCS2000)
 _MAX_ID = 128  # ids end up in topics, file names and table keys: keep them sane
 _MAX_TEXT = 4000
+_SCALAR_MAX = 8  # up to this many points of one CRS are converted one by one (see convert_positions)
 
 # Rejection reasons (counter keys) and their English descriptions for the UI.
 REASONS: dict[str, str] = {
@@ -374,6 +375,15 @@ def convert_positions(lon: Sequence[float], lat: Sequence[float], crs: Sequence[
     lon_g, lat_g = lon_a.copy(), lat_a.copy()
     for name in set(crs_a.tolist()):
         m = crs_a == name
+        idx = np.flatnonzero(m)
+        if len(idx) <= _SCALAR_MAX:
+            # A few points (a paced feed gives small batches): plain floats take the crs
+            # module's math fast path; numpy's per-call overhead would dominate.
+            for i in idx:
+                x, y = float(lon_a[i]), float(lat_a[i])
+                lon_w[i], lat_w[i] = to_wgs84(x, y, name)
+                lon_g[i], lat_g[i] = (x, y) if name == GCJ02 else wgs84_to_gcj02(float(lon_w[i]), float(lat_w[i]))
+            continue
         if name == GCJ02:
             # GCJ-02 in, so the GCJ-02 copy is exact; only the inverse iterates.
             w = to_wgs84(lon_a[m], lat_a[m], GCJ02)
