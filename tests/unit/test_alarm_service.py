@@ -1,5 +1,4 @@
 """The alarm service: worker-thread ingest, drainable outbox, panel API, bus bridging."""
-import json
 import subprocess
 import sys
 import threading

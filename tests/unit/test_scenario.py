@@ -1,6 +1,5 @@
 """Scenario files, the clock-driven player, and the demo scenario generator."""
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from desktop.core.district.loader import load_district
 from desktop.core.feeds.bus import EventBus
 from desktop.core.feeds.scenario import ScenarioError, ScenarioPlayer, load_scenario
 from desktop.core.feeds.schema import AlarmMessage, parse
-from desktop.core.geo.crs import WGS84, to_wgs84, transform
+from desktop.core.geo.crs import WGS84, transform
 from desktop.paths import MAPS
 from desktop.training.make_scenario import build_scenario
 

@@ -29,7 +29,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 from desktop.core.clock import Clock, RealClock, iso
 from desktop.core.feeds.bus import REJECTED_TOPIC, EventBus, Receipt

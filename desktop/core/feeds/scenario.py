@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from desktop.core.clock import Clock, SimClock, iso, parse_iso
 from desktop.core.i18n import tr
