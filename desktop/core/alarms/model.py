@@ -38,7 +38,7 @@ class AlarmState(StrEnum):
         return self in (AlarmState.RESOLVED, AlarmState.FALSE_ALARM)
 
 
-# English sources for tr(); the zh_CN entries are in i18n_zh.json beside this file.
+# English sources for tr(); the zh_CN entries are in resources/i18n/zh_CN.json.
 _STATE_LABELS = {
     AlarmState.NEW: "New",
     AlarmState.ACKNOWLEDGED: "Acknowledged",

@@ -86,6 +86,9 @@ def import_entry(manifest: Manifest):
             ns.__path__ = []
             sys.modules[_NAMESPACE] = ns
         pkg = package_name(manifest)
+        loaded = sys.modules.get(pkg)
+        if loaded is not None and list(getattr(loaded, "__path__", [])) != [str(manifest.folder)]:
+            forget_modules(manifest, force=True)  # same id, another folder: not the code we want
         if pkg not in sys.modules:
             init = manifest.folder / "__init__.py"
             if init.exists():
@@ -107,9 +110,9 @@ def import_entry(manifest: Manifest):
     return obj
 
 
-def forget_modules(manifest: Manifest) -> None:
+def forget_modules(manifest: Manifest, force: bool = False) -> None:
     """Drop a folder plugin's modules so re-enabling it imports fresh code."""
-    if manifest.folder is None:
+    if manifest.folder is None and not force:
         return
     pkg = package_name(manifest)
     for name in [m for m in sys.modules if m == pkg or m.startswith(pkg + ".")]:
