@@ -4,3 +4,22 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest_plugins = ["tests.fixtures.district", "tests.fixtures.rtsp", "tests.fixtures.mqtt"]
+
+import sys
+import threading
+
+_exit_status = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status["code"] = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """A test that leaves a non-daemon thread behind must not hang CI at interpreter exit."""
+    left = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if left:
+        print(f"\nconftest: non-daemon threads left running: {[t.name for t in left]}; exiting anyway",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(_exit_status["code"])

@@ -32,7 +32,7 @@ def test_broker_restart_mid_stream_loses_nothing(mqtt_broker, tmp_path):
         for i in range(N):
             pub.publish("pingan/alarm", alarm_payload(i))
             if i == N // 3:
-                threading.Thread(target=bounce).start()  # publishing goes on while it is down
+                threading.Thread(target=bounce, daemon=True).start()  # publishing goes on while it is down
             time.sleep(0.003)
         assert restarted.wait(20)
         assert pub.wait_all_sent(30), "the publisher's queue did not drain after the restart"

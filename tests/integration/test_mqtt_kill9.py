@@ -135,12 +135,12 @@ def test_kill9_and_restart_keeps_every_alarm_and_state(mqtt_broker, tmp_path):
                 time.sleep(0.002)
             sent.set()
 
-        th = threading.Thread(target=stream)
+        th = threading.Thread(target=stream, daemon=True)  # never keeps pytest from exiting
         th.start()
         assert wait_count(db, 180) >= 180
         first.kill9()
         at_kill = journal_count(db)
-        th.join()
+        th.join(60)
         assert pub.wait_all_sent()
         assert at_kill < N, "the kill came too late to test anything"
 
