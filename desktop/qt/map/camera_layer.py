@@ -252,28 +252,24 @@ class CameraLayer(MapLayer):
         return pm
 
     def _paint_cones_budgeted(self, p: QPainter, vis, sx, sy, mpp: float, vp: Viewport) -> None:
-        """FOV cones, filled while their total area is affordable, as outlines beyond that."""
+        """FOV cones, filled, while their total area stays within a few screens."""
         r = self.range_m[vis] / mpp
         diag = float(np.hypot(vp.width, vp.height))
         area = np.minimum(r, diag) ** 2 * np.pi * np.minimum(self.fov[vis], 360.0) / 360.0
         screens = float(area.sum()) / (vp.width * vp.height)
-        if screens > 25.0:
-            return  # hundreds of screen-sized cones are an unreadable blur: icons only
-        filled = screens < 6.0
+        if screens > 3.0:
+            # cones covering the view several times over are an unreadable blur and cost
+            # ~1 ms each at this size: icons only (the selected camera's cone is an overlay)
+            return
         p.setRenderHint(QPainter.Antialiasing, False)
         for code, kind in enumerate(CAMERA_KINDS):
             sel = np.flatnonzero((self.kind[vis] == code) & (r >= 4.0))
             if not len(sel):
                 continue
             c = QColor(KIND_COLORS[kind])
-            if filled:
-                c.setAlpha(40)
-                p.setBrush(c)
-                p.setPen(Qt.NoPen)
-            else:
-                c.setAlpha(110)
-                p.setBrush(Qt.NoBrush)
-                p.setPen(QPen(c, 1.0))
+            c.setAlpha(40)
+            p.setBrush(c)
+            p.setPen(Qt.NoPen)
             for j in sel:
                 i = vis[j]
                 rr = float(r[j])
