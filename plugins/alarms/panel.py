@@ -33,6 +33,11 @@ from .core import AlarmBook, Filters, Linkage, summarize
 HERE = Path(__file__).resolve().parent
 
 
+def _clock(epoch: float) -> str:
+    """Wall-clock time of the workstation (the sender's offset is in the details)."""
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
 class AlarmTableModel(QAbstractTableModel):
     """Rows of alarms, already sorted by the service (priority, then newest)."""
 
@@ -72,7 +77,7 @@ class AlarmTableModel(QAbstractTableModel):
         a = self.rows[index.row()]
         col = index.column()
         if role == Qt.DisplayRole:
-            return (str(a.priority), a.type_label, a.state_label, (a.last_time or a.time)[11:19],
+            return (str(a.priority), a.type_label, a.state_label, _clock(a.last_epoch or a.epoch),
                     a.subdistrict, str(a.count) if a.count > 1 else "", a.source, a.text)[col]
         if role == Qt.BackgroundRole and col == 0:
             return self._brush(a.style.colour)
@@ -587,14 +592,15 @@ class AlarmsPlugin:
         p.info.setText("\n".join(l for l in lines if l))
         p.history.clear()
         for t in a.history:
-            p.history.addItem(f"{t.time[11:19]}  {t.from_state.label} → {t.to_state.label}  {t.operator}"
+            p.history.addItem(f"{_clock(t.epoch)}  {t.from_state.label} → {t.to_state.label}  {t.operator}"
                               + (f"  {t.unit}" if t.unit else "") + (f"  «{t.note}»" if t.note else ""))
         allowed = set(self.service.allowed_transitions(a.id))
         for state, b in p.btn.items():
             b.setEnabled(state in allowed)
         p.units.clear()
         for opt in Linkage.units_for(a, self.service.unit_positions(max_age_s=600)):
-            item = QListWidgetItem(tr("{unit} ({kind}) {d:.0f} m, ETA {eta:.0f} s", unit=opt.unit, kind=opt.kind,
+            kind = tr({"car": "car", "ebike": "e-bike"}.get(opt.kind, opt.kind))
+            item = QListWidgetItem(tr("{unit} ({kind}) {d:.0f} m, ETA {eta:.0f} s", unit=opt.unit, kind=kind,
                                       d=opt.distance_m, eta=opt.eta_s))
             item.setData(Qt.UserRole, opt.unit)
             p.units.addItem(item)

@@ -177,14 +177,14 @@ class MapCanvas(QWidget):
         if self._cache is None or self._cache_key is None or self._cache_key[1:] != self._content_key():
             return False
         f = self.vp.scale / self._cache_scale
-        if not (0.3 < f < 3.5):
-            return False
+        if not (0.3 < f < 3.5) or abs(f - 1.0) < 1e-9:
+            return False  # too far to stretch, or a plain pan past the margin: render afresh
         w = self._cache.width() / self._cache.devicePixelRatio()
         h = self._cache.height() / self._cache.devicePixelRatio()
         left = (self._cache_center[0] - self.vp.cx) * self.vp.scale + self.vp.width / 2.0 - w / 2.0 * f
         top = (self.vp.cy - self._cache_center[1]) * self.vp.scale + self.vp.height / 2.0 - h / 2.0 * f
-        if f < 1.0:  # zooming out uncovers the edge: sea first
-            p.fillRect(QRectF(0, 0, self.vp.width, self.vp.height), QColor(MAP.sea))
+        # the stretched image may not cover the window (zoom out, or a pan during the zoom)
+        p.fillRect(QRectF(0, 0, self.vp.width, self.vp.height), QColor(MAP.sea))
         p.drawImage(QRectF(left, top, w * f, h * f), self._cache)
         self._settle.start()
         return True
