@@ -86,3 +86,13 @@ def test_dataset_warnings_reach_the_status_bar(qtbot, tiny_district):
     qtbot.addWidget(w)
     assert "problems in the dataset" in w.notice_label.text()
     assert any("zones.geojson" in text for _, _, text in w.notices)
+
+
+def test_a_jump_past_the_cache_margin_leaves_no_unpainted_edge(window):
+    canvas = window.canvas
+    _render(canvas)
+    canvas.center_on(canvas.vp.cx + 900 / canvas.vp.scale, canvas.vp.cy)  # as auto-centre on an alarm does
+    img = _render(canvas)
+    for x, y in ((2, 2), (canvas.vp.width - 3, 2), (2, canvas.vp.height - 3), (canvas.vp.width // 2, 5)):
+        c = img.pixelColor(x, y)
+        assert (c.red(), c.green(), c.blue()) != (0, 0, 0), (x, y)
