@@ -21,6 +21,7 @@ def window(qtbot, tiny_district):
 
 def _render(canvas) -> QImage:
     img = QImage(canvas.vp.width, canvas.vp.height, QImage.Format_ARGB32_Premultiplied)
+    img.fill(0xFF000000)  # black: whatever the canvas leaves unpainted shows
     p = QPainter(img)
     canvas.render_to(p)
     p.end()
