@@ -89,7 +89,7 @@ def test_labels_passed_to_tr_indirectly_have_chinese_entries():
     from desktop.core.alarms import model
     from desktop.core.feeds.schema import REASONS
 
-    cat = json.loads((model.Path(model.__file__).parent / "i18n_zh.json").read_text(encoding="utf-8"))
+    cat = json.loads((model.RESOURCES / "i18n" / "zh_CN.json").read_text(encoding="utf-8"))
     labels = (set(model._STATE_LABELS.values()) | {p.name for p in PRIORITY_STYLES.values()}
               | set(model.ALARM_TYPES.values()) | set(REASONS.values()))
     assert labels - set(cat) == set()

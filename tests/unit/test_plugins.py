@@ -71,6 +71,8 @@ def make_manager(**kw):
 
 
 def test_discovery_reads_manifests_without_importing_code(tmp_path):
+    for name in [m for m in sys.modules if m.startswith("pingan_plugins.")]:
+        del sys.modules[name]  # left by other tests' plugins of the same id
     write_plugin(tmp_path, "good", GOOD)
     m, _ = make_manager()
     recs = m.discover([tmp_path], entry_points=False)
