@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.canvas)
         if self.wall is not None:
             self.splitter.addWidget(self.wall)
-            self.splitter.setSizes([1000, 600])
+            self.splitter.setSizes([900, 700])
+            self.wall.notice.connect(self.show_notice)
         self.setCentralWidget(self.splitter)
 
         self.layers_panel = LayersPanel(self.canvas)
@@ -230,15 +231,8 @@ class MainWindow(QMainWindow):
         return self.wall_open(list(ids))
 
     def wall_open(self, ids: list[str]) -> int:
-        opened = 0
-        for cid in ids:
-            streams = self.resolve_camera(cid)
-            if streams is None:
-                self.show_notice(tr("Unknown camera {id}", id=cid), "warning")
-                continue
-            self.wall.open_camera(streams)
-            opened += 1
-        return opened
+        """Open ``ids`` in the first tiles, best first (alarm linkage, double-click, details)."""
+        return self.wall.open_camera_ids(list(ids), start=0)
 
     def resolve_camera(self, camera_id: str):
         """CameraStreams for an id: its live URLs, or a demo clip when it has none."""
@@ -330,6 +324,11 @@ class MainWindow(QMainWindow):
     def _update_zoom_label(self) -> None:
         mpp = self.canvas.vp.ground_metres_per_pixel()
         self.zoom_label.setText(tr("z {z:.1f} · {mpp:.2f} m/px", z=self.canvas.vp.zoom_level(), mpp=mpp))
+
+    def closeEvent(self, e) -> None:  # noqa: N802 (Qt)
+        if self.wall is not None:
+            self.wall.stop()
+        super().closeEvent(e)
 
     def _activated(self, hit: Hit) -> None:
         if hit.kind == "camera":
