@@ -19,7 +19,7 @@ def _tr_literals():
 
 def _zh_catalog():
     cat = json.loads((ROOT / "resources" / "i18n" / "zh_CN.json").read_text(encoding="utf-8"))
-    for extra in ROOT.glob("plugins/*/i18n/zh_CN.json"):
+    for extra in list(ROOT.glob("plugins/*/i18n/zh_CN.json")) + list(ROOT.glob("desktop/**/i18n_zh.json")):
         cat.update(json.loads(extra.read_text(encoding="utf-8")))
     return cat
 
