@@ -121,3 +121,14 @@ def test_disabled_scheduler_only_measures_and_reset_restores():
     assert s.degraded
     s.reset(tiles())
     assert not s.degraded and not any(wk.keyframes_only for wk in w.values())
+
+
+def test_tiles_starting_up_do_not_trigger_degradation():
+    c, s, w, tiles = _setup()
+    young = lambda: [TileLoad(t.key, t.worker, t.area, age_s=1.0) for t in tiles()]  # noqa: E731
+    s.update(young())
+    c.advance(1.0, 0.99)
+    rep = s.update(young())
+    assert rep.overloaded and not rep.degraded
+    c.advance(1.0, 0.99)
+    assert s.update(tiles()).degraded

@@ -45,6 +45,8 @@ class TileLoad:
     worker: _Worker
     area: int
     pinned: bool = False
+    #: seconds since the tile's stream was opened: a tile starting up bursts (open, catch-up)
+    age_s: float = 1e9
 
 
 @dataclass
@@ -65,7 +67,7 @@ class OverloadScheduler:
 
     def __init__(self, *, cpu_high: float = 0.90, cpu_low: float = 0.70, drop_high: float = 0.05,
                  drop_low: float = 0.01, late_high_ms: float = 200.0, hold_s: float = 5.0,
-                 max_hold_s: float = 60.0, cpu_count: int | None = None,
+                 max_hold_s: float = 60.0, grace_s: float = 3.0, cpu_count: int | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  cpu_clock: Callable[[], float] = time.process_time):
         self.cpu_high, self.cpu_low = cpu_high, cpu_low
@@ -74,6 +76,7 @@ class OverloadScheduler:
         self.base_hold_s = hold_s
         self.hold_s = hold_s
         self.max_hold_s = max_hold_s
+        self.grace_s = grace_s
         try:
             n = len(os.sched_getaffinity(0))
         except AttributeError:
@@ -129,7 +132,7 @@ class OverloadScheduler:
             st = t.worker.stats
             prev = self._counts.get(t.key)
             self._counts[t.key] = (st.frames_due, st.dropped)
-            if t.key in self.degraded or t.worker.state != "live" or prev is None:
+            if t.key in self.degraded or t.worker.state != "live" or prev is None or t.age_s < self.grace_s:
                 continue
             due_sum += max(0, st.frames_due - prev[0])
             drop_sum += max(0, st.dropped - prev[1])
@@ -139,7 +142,9 @@ class OverloadScheduler:
         rep.overloaded = (rep.cpu > self.cpu_high or rep.drop_ratio > self.drop_high
                           or rep.lateness_ms > self.late_high_ms)
 
-        if self.enabled:
+        settling = any(t.age_s < self.grace_s for t in tiles)
+        if self.enabled and not (settling and rep.overloaded):
+            # (while a tile is starting up its open and catch-up burst is not overload)
             if rep.overloaded:
                 self._calm_since = None
                 if now - self._last_restore < self.hold_s * 2:

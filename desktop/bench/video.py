@@ -1,0 +1,337 @@
+"""Video benchmark: ``python -m desktop.bench video [--json] [--quick]``.
+
+Measures, on the demo clips (H.264 main 1280×720 ~2 Mbit/s and sub 640×360 ~512 kbit/s,
+25 fps, 2 s GOP):
+
+1. **CPU per frame against ffmpeg doing the same work** (FIELD-NOTES §3: compare like with
+   like): ``ffmpeg -threads 1 -i CLIP -vf scale=480:270:flags=fast_bilinear,format=bgra -f null -``
+   against our pipeline (a :class:`DecodeWorker` decoding and converting to a 480×270 BGRA
+   tile as fast as it can). Also against ffmpeg decoding only. ``cpu_ratio_vs_ffmpeg`` is
+   ours over ffmpeg's, summed over both clip sizes.
+2. **Tiles sustained**: pseudo-live tiles at 25 fps (each on a demo clip, converted to
+   480×270, the tile of a 16-tile wall on a 1920×1080 screen) are added step by step while a
+   "GUI" thread takes the latest frame of every tile 60 times a second and paints it into a
+   1920×1080 image with QPainter (offscreen), like the wall. A step passes when at least 99 %
+   of the frames the sources offered (tiles × 25 × seconds, by the wall clock) were painted.
+   Done for 640×360 and for 1280×720 streams. The overload scheduler is off: this is the raw
+   capacity.
+3. **Dropped frames** (``dropped_pct``): the share not painted on a 16-tile 360p wall.
+4. **Time to first frame** from the GStreamer RTSP server (``desktop/bench/rtsp_server.py``):
+   open → first converted picture, for new viewers of main and sub streams (p50, p90).
+
+The last line of stdout is one JSON object. Progress goes to stderr. A few minutes at most
+(the first run also generates the demo clips, ~1 minute, reported as ``clip_generation_s``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+TILE = (480, 270)
+FPS = 25
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _frames_in(path: Path) -> int:
+    import av
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return sum(1 for p in c.demux(s) if p.size)
+
+
+def ffmpeg_cpu(path: Path, convert: bool, runs: int = 2) -> float:
+    """CPU seconds of the best of ``runs`` ffmpeg runs (one thread) decoding ``path``."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(path)]
+    if convert:
+        cmd += ["-vf", f"scale={TILE[0]}:{TILE[1]}:flags=fast_bilinear,format=bgra"]
+    cmd += ["-f", "null", "-"]
+    best = None
+    for _ in range(runs):
+        c0 = _children_cpu()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        cpu = _children_cpu() - c0
+        best = cpu if best is None else min(best, cpu)
+    return best
+
+
+def ours_cpu(path: Path, runs: int = 2) -> float:
+    """CPU seconds of the best of ``runs`` passes of our worker over ``path`` (decode +
+    conversion to the tile, everything the worker thread does, open included)."""
+    from desktop.core.video.source import StreamSpec
+    from desktop.core.video.worker import DecodeWorker
+    best = None
+    for _ in range(runs):
+        w = DecodeWorker(StreamSpec(str(path)), TILE, realtime=False, loop=False)
+        c0 = time.process_time()  # the main thread only waits in join()
+        w.start()
+        w.join()
+        cpu = time.process_time() - c0
+        best = cpu if best is None else min(best, cpu)
+    return best
+
+
+class _Painter:
+    """The GUI side of the wall: take each tile's newest frame and paint it (QPainter on a
+    1920×1080 QImage, offscreen), or just touch the pixels when Qt is not available."""
+
+    def __init__(self):
+        try:
+            from PySide6.QtGui import QImage, QPainter
+            from PySide6.QtWidgets import QApplication
+            self.app = QApplication.instance() or QApplication([])
+            self.QImage, self.QPainter = QImage, QPainter
+            self.canvas = QImage(1920, 1080, QImage.Format_RGB32)
+            self.canvas.fill(0)
+        except ImportError:
+            self.QImage = None
+
+    def paint(self, frames) -> None:
+        if self.QImage is None:
+            for _i, f in frames:
+                f.image[0, 0, 0]
+            return
+        QImage = self.QImage
+        p = self.QPainter(self.canvas)
+        try:
+            for i, f in frames:
+                x, y = (i % 4) * TILE[0], (i // 4 % 4) * TILE[1]
+                img = QImage(f.image.data, f.width, f.height, f.bytes_per_line, QImage.Format_RGB32)
+                p.drawImage(x, y, img)
+        finally:
+            p.end()
+
+
+def _measure_wall(workers, painter: _Painter, seconds: float) -> tuple[float, float]:
+    """Paint at 60 Hz for ``seconds``; returns (shown fraction of the frames due, CPU fraction)."""
+    shown = 0
+    ncores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    t0 = time.monotonic()
+    c0 = time.process_time()
+    next_tick = t0
+    while True:
+        now = time.monotonic()
+        if now - t0 >= seconds:
+            break
+        batch = []
+        for i, w in enumerate(workers):
+            f = w.slot.take()
+            if f is not None:
+                batch.append((i, f))
+        if batch:
+            painter.paint(batch)
+            shown += len(batch)
+        next_tick += 1 / 60
+        delay = next_tick - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            next_tick = time.monotonic()
+    elapsed = time.monotonic() - t0
+    cpu = (time.process_time() - c0) / (elapsed * ncores)
+    due = len(workers) * FPS * elapsed
+    return (shown / due if due else 1.0), cpu
+
+
+def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int, window: float,
+         warmup: float, time_budget: float, label: str) -> tuple[int, list[dict]]:
+    """Add tiles ``step`` at a time until a step shows < 99 % of its frames (or the budget is
+    spent); then one finer step between the last pass and the failure. Returns the largest
+    passing count and the steps."""
+    from desktop.core.video.source import StreamSpec
+    from desktop.core.video.worker import DecodeWorker
+
+    workers: list = []
+    steps: list[dict] = []
+    best = 0
+    failed_at = None
+    t_begin = time.monotonic()
+
+    def set_count(n: int) -> None:
+        while len(workers) < n:
+            i = len(workers)
+            w = DecodeWorker(StreamSpec(str(paths[i % len(paths)])), TILE, name=f"{label}-{i}")
+            workers.append(w.start())
+        while len(workers) > n:
+            workers.pop().stop()
+
+    def run_step(n: int) -> bool:
+        set_count(n)
+        # warm up: let new tiles open and settle; take frames meanwhile like the GUI does
+        _measure_wall(workers, painter, warmup)
+        shown, cpu = _measure_wall(workers, painter, window)
+        ok = shown >= 0.99 and all(w.state == "live" for w in workers)
+        steps.append({"tiles": n, "shown_pct": round(100 * shown, 2), "cpu_pct": round(100 * cpu, 1), "ok": ok})
+        _log(f"  {label}: {n:3d} tiles  shown {100 * shown:6.2f} %  cpu {100 * cpu:5.1f} %  {'ok' if ok else 'FAIL'}")
+        return ok
+
+    try:
+        n = start
+        while n <= limit and time.monotonic() - t_begin < time_budget:
+            if run_step(n):
+                best = n
+                if step <= 0:
+                    break
+                n += step
+            else:
+                failed_at = n
+                break
+        if failed_at is not None and step > 1 and time.monotonic() - t_begin < time_budget:
+            mid = best + max(1, step // 2)
+            if mid < failed_at:
+                set_count(best)  # drop the failing extra tiles and let the rest catch up
+                time.sleep(1.0)
+                if run_step(mid):
+                    best = mid
+    finally:
+        for w in workers:
+            w.stop()
+        for w in workers:
+            w.stop(timeout=5)
+    return best, steps
+
+
+def measure_ttff(pairs, samples: int) -> list[float]:
+    """Open → first picture (ms) from the RTSP server, each sample a new viewer."""
+    from desktop.bench.rtsp_server import RtspServer, gst_rtsp_available
+    from desktop.core.video.clips import annexb_copy
+    from desktop.core.video.source import StreamSpec
+    from desktop.core.video.worker import DecodeWorker
+
+    reason = gst_rtsp_available()
+    if reason:
+        _log(f"  ttff: skipped ({reason})")
+        return []
+    mounts = {}
+    for i, p in enumerate(pairs[:4]):
+        mounts[f"cam{i}"] = annexb_copy(p.main)
+        mounts[f"cam{i}s"] = annexb_copy(p.sub)
+    out = []
+    with RtspServer(mounts) as server:
+        names = list(mounts)
+        for k in range(samples):
+            name = names[k % len(names)]
+            w = DecodeWorker(StreamSpec(server.url(name)), TILE)
+            t0 = time.monotonic()
+            w.start()
+            while time.monotonic() - t0 < 10:
+                if w.slot.take() is not None:
+                    out.append((time.monotonic() - t0) * 1000)
+                    break
+                time.sleep(0.002)
+            w.stop(timeout=5)
+            time.sleep(0.2)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m desktop.bench video", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", action="store_true", help="(the JSON line is always printed last)")
+    ap.add_argument("--quick", action="store_true", help="shorter windows and coarser ramps (a smoke run)")
+    ap.add_argument("--window", type=float, default=None, help="seconds measured per ramp step")
+    args = ap.parse_args(argv)
+
+    from desktop.core.video.clips import ensure_demo_clips
+
+    t_start = time.monotonic()
+    result: dict = {"cpu_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
+
+    _log("video bench: demo clips")
+    t0 = time.monotonic()
+    last = [0.0]
+
+    def progress(done, total):
+        if total and time.monotonic() - last[0] > 2:
+            last[0] = time.monotonic()
+            _log(f"  generating clips: {done}/{total} frames")
+
+    pairs = ensure_demo_clips(progress)
+    result["clip_generation_s"] = round(time.monotonic() - t0, 1)
+
+    # 1. CPU per frame against ffmpeg ------------------------------------------------------
+    _log("video bench: CPU per frame, ours vs ffmpeg (decode + scale to 480x270 BGRA)")
+    have_ffmpeg = shutil.which("ffmpeg") is not None
+    runs = 1 if args.quick else 2
+    totals = {"ours": 0.0, "ffmpeg": 0.0, "frames": 0}
+    for label, path in (("720p", pairs[0].main), ("360p", pairs[0].sub)):
+        n = _frames_in(path)
+        ours = ours_cpu(path, runs)
+        result[f"ours_ms_per_frame_{label}"] = round(1000 * ours / n, 3)
+        if have_ffmpeg:
+            ff = ffmpeg_cpu(path, True, runs)
+            ff_dec = ffmpeg_cpu(path, False, runs)
+            result[f"ffmpeg_ms_per_frame_{label}"] = round(1000 * ff / n, 3)
+            result[f"ffmpeg_decode_only_ms_per_frame_{label}"] = round(1000 * ff_dec / n, 3)
+            result[f"cpu_ratio_vs_ffmpeg_{label}"] = round(ours / ff, 3)
+            result[f"cpu_ratio_vs_decode_only_{label}"] = round(ours / ff_dec, 3)
+            totals["ffmpeg"] += ff
+            _log(f"  {label}: ours {1000 * ours / n:.3f} ms/frame, ffmpeg {1000 * ff / n:.3f} "
+                 f"(decode only {1000 * ff_dec / n:.3f}) -> ratio {ours / ff:.3f}")
+        totals["ours"] += ours
+        totals["frames"] += n
+    result["cpu_ratio_vs_ffmpeg"] = round(totals["ours"] / totals["ffmpeg"], 3) if totals["ffmpeg"] else None
+
+    # 2. tiles sustained --------------------------------------------------------------------
+    painter = _Painter()
+    window = args.window or (3.0 if args.quick else 5.0)
+    warmup = 1.5 if args.quick else 2.0
+    _log("video bench: 640x360@25 tiles sustained (>= 99 % of frames painted)")
+    subs = [p.sub for p in pairs]
+    mains = [p.main for p in pairs]
+    n360, steps360 = ramp(subs, painter, start=8, step=8, limit=96, window=window, warmup=warmup,
+                          time_budget=60 if args.quick else 110, label="360p")
+    _log("video bench: 1280x720@25 tiles sustained")
+    n720, steps720 = ramp(mains, painter, start=2, step=2 if args.quick else 2, limit=40, window=window,
+                          warmup=warmup, time_budget=45 if args.quick else 90, label="720p")
+    result["tiles_360p_sustained"] = n360
+    result["tiles_720p_sustained"] = n720
+    result["ramp_360p"] = steps360
+    result["ramp_720p"] = steps720
+
+    # 3. dropped frames on a standard 16-tile wall -----------------------------------------
+    step16 = next((s for s in steps360 if s["tiles"] == 16), None)
+    if step16 is None:
+        _, extra = ramp(subs, painter, start=16, step=0, limit=16, window=window, warmup=warmup,
+                        time_budget=30, label="360p")
+        step16 = extra[0] if extra else None
+    result["dropped_pct"] = round(max(0.0, 100.0 - step16["shown_pct"]), 2) if step16 else None
+    result["dropped_pct_wall"] = "16 tiles of 640x360@25 at 480x270"
+
+    # 4. time to first frame ----------------------------------------------------------------
+    _log("video bench: time to first frame from the RTSP server")
+    ttff = measure_ttff(pairs, 6 if args.quick else 12)
+    if ttff:
+        ttff.sort()
+        result["ttff_ms_p50"] = round(statistics.median(ttff), 1)
+        result["ttff_ms_p90"] = round(ttff[min(len(ttff) - 1, int(0.9 * len(ttff)))], 1)
+        result["ttff_ms_samples"] = [round(x) for x in ttff]
+        _log(f"  ttff p50 {result['ttff_ms_p50']} ms, p90 {result['ttff_ms_p90']} ms")
+    else:
+        result["ttff_ms_p50"] = None
+
+    result["targets"] = {"cpu_ratio_vs_ffmpeg": 1.5, "tiles_360p_sustained": 16, "tiles_720p_sustained": 4,
+                         "ttff_ms_p50": 1500}
+    result["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
