@@ -122,8 +122,8 @@ def main(argv=None) -> int:
     visible_at: dict[str, float] = {}
     original_refresh = plugin.refresh_queue
 
-    def timed_refresh(*a):
-        original_refresh(*a)
+    def timed_refresh(*a, **k):
+        original_refresh(*a, **k)
         now = time.time()
         for aid in plugin.last_shown:
             visible_at.setdefault(aid, now)
@@ -187,6 +187,7 @@ def main(argv=None) -> int:
         "latency_ms_p99": _pct(lat, 99),
         "latency_ms_max": _pct(lat, 100),
         "journal_batches": counters.get("batches", 0),
+        "plugin_state": manager.records["alarms"].state,  # anything but "enabled" voids the run
         "targets": {"lost": 0, "stall_ms_p99": 50, "latency_ms_p99": 150},
     }
     manager.unload_all()

@@ -47,6 +47,9 @@ class Broker:
             # The default (1000) would drop queued messages of a long-disconnected client;
             # a command center wants every alarm kept.
             "max_queued_messages 100000",
+            # QoS 1 deliveries wait for the journal commit before the ack (nothing lost on a
+            # crash): 20 in flight (the default) would cap a workstation at ~20 per commit.
+            "max_inflight_messages 1000",
             f"log_dest file {self.log_path}",
             "log_type error",
             "log_type warning",

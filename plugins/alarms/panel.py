@@ -443,6 +443,8 @@ class AlarmsPlugin:
         self._changed: list = []  # alarm snapshots changed since the last refresh
         self.last_shown: list[str] = []  # ids that appeared on the map in the last refresh
         self.queue_limit = 1000  # rows in the queue table; the map shows every open alarm
+        self._last_table = 0.0
+        self._details_key = None
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
     # --- life cycle ----------------------------------------------------------------------
@@ -505,7 +507,7 @@ class AlarmsPlugin:
         now = time.monotonic()
         # a queue refresh at most 10 times a second, however fast alarms come
         if self._dirty and now - self._last_refresh > 0.1:
-            self.refresh_queue()
+            self.refresh_queue(force=False)
 
     def _on_new(self, alarm) -> None:
         self.sound.play(alarm.style.sound_path)
@@ -520,11 +522,17 @@ class AlarmsPlugin:
                 x, y = self.layer.projection.forward(alarm.lon_wgs, alarm.lat_wgs, "WGS84")
                 self.host.center_map(x, y)
 
-    def refresh_queue(self, *_args) -> None:
+    def refresh_queue(self, *_args, force: bool = True) -> None:
         self._dirty = False
         self._last_refresh = time.monotonic()
-        rows = self.book.rows(self.panel.filters(), limit=self.queue_limit)
-        self.panel.model.set_rows(rows)
+        now = time.monotonic()
+        # the map shows every change at once; the table (costly per cell) at most 4 times a second
+        if force or now - self._last_table > 0.25:
+            self._last_table = now
+            self.panel.model.set_rows(self.book.rows(self.panel.filters(), limit=self.queue_limit))
+            self._restore_selection()
+        else:
+            self._dirty = True
         changed, self._changed = self._changed, []
         self.last_shown = self.layer.update_alarms(changed)
         for a in changed:
@@ -539,8 +547,10 @@ class AlarmsPlugin:
         self.panel.counters.setToolTip("\n".join(f"{k}: {v}" for k, v in sorted(c.get("rejected_by_reason", {}).items())))
         if c.get("rejected"):
             self.panel.counters.setStyleSheet("color: #ffca28;")
-        self._restore_selection()
-        self._show_details()
+        sel = self.book.get(self.selected_id) if self.selected_id else None
+        key = (self.selected_id, sel.updated if sel else None, sel.count if sel else None)
+        if key != self._details_key:  # details (and the nearest-unit search) only when they change
+            self._show_details()
 
     # --- selection and details -----------------------------------------------------------
     def select(self, alarm_id: str) -> None:
@@ -573,6 +583,7 @@ class AlarmsPlugin:
     def _show_details(self) -> None:
         p = self.panel
         a = self.book.get(self.selected_id) if self.selected_id else None
+        self._details_key = (self.selected_id, a.updated if a else None, a.count if a else None)
         if a is None:
             p.title.setText(tr("No alarm selected"))
             p.info.setText("")

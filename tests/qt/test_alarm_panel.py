@@ -100,4 +100,4 @@ def test_rejected_payloads_are_counted_in_the_panel(ws, qtbot):
     session.alarms.submit("pingan/alarm", b"{not json")
     session.bus.publish("pingan/alarm", alarm("ok1"))
     qtbot.waitUntil(lambda: "rejected 1" in plugin.panel.counters.text(), timeout=5000)
-    assert [a.id for a in plugin.panel.model.rows] == ["ok1"]
+    qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["ok1"], timeout=5000)

@@ -66,7 +66,7 @@ class MapCanvas(QWidget):
         self._settle.setInterval(120)
         self._settle.timeout.connect(self._settled)
         self._anim = QTimer(self)
-        self._anim.setInterval(33)
+        self._anim.setInterval(50)  # flashing alarms: 20 fps is smooth enough and halves the cost
         self._anim.timeout.connect(self._tick)
 
     # -- layers -----------------------------------------------------------------------------
