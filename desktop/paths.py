@@ -11,19 +11,19 @@ PLUGINS = Path(os.environ.get("PINGAN_PLUGINS", ROOT / "plugins"))
 DEFAULT_DISTRICT = MAPS / "shinan"
 
 
-def cache_dir() -> Path:
-    """Generated content (demo clips, districts built from an adcode): safe to delete."""
-    base = os.environ.get("PINGAN_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "pingan-desk")
+def _user_dir(override_env: str, xdg_env: str, xdg_default: str) -> Path:
+    base = os.environ.get(override_env) or os.path.join(
+        os.environ.get(xdg_env, os.path.expanduser(xdg_default)), "pingan-desk")
     path = Path(base)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir() -> Path:
+    """Generated content (demo clips, districts built from an adcode): safe to delete."""
+    return _user_dir("PINGAN_CACHE", "XDG_CACHE_HOME", "~/.cache")
 
 
 def data_dir() -> Path:
     """Durable per-workstation state: the alarm journal, audit log, saved layouts."""
-    base = os.environ.get("PINGAN_DATA") or os.path.join(
-        os.environ.get("XDG_DATA_HOME", os.path.expanduser("~/.local/share")), "pingan-desk")
-    path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _user_dir("PINGAN_DATA", "XDG_DATA_HOME", "~/.local/share")
