@@ -1,7 +1,10 @@
 """Shared pytest set-up: headless Qt and the server fixtures (RTSP, MQTT)."""
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# journals, saved layouts and snapshots of the programs under test go to a throwaway folder
+os.environ.setdefault("PINGAN_DATA", tempfile.mkdtemp(prefix="pingan-test-data-"))
 
 pytest_plugins = ["tests.fixtures.district", "tests.fixtures.rtsp", "tests.fixtures.mqtt"]
 
