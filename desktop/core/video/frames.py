@@ -8,7 +8,7 @@ memory (Frigate's capture loop does the same with bounded queues).
 """
 from __future__ import annotations
 
-import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,55 +49,61 @@ class Frame:
 
 
 class LatestFrame:
-    """A one-frame mailbox: ``put`` replaces, ``take`` empties. Thread-safe, never blocks long.
+    """A one-frame mailbox: ``put`` replaces, ``take`` empties. Thread-safe and lock-free.
 
     Counters: ``put_count`` (frames offered), ``taken`` (frames the consumer got) and
-    ``dropped`` (frames replaced before anyone took them).
+    ``dropped`` (frames replaced before anyone took them). One producer, one consumer.
+
+    Why no lock: with a lock, a worker preempted inside ``put`` (the interpreter switches
+    threads between any two bytecodes) holds it while it waits for the GIL, and the GUI's
+    ``take`` then waits behind it — with 30 decoder threads that convoy cost the GUI whole
+    display frames. A ``deque(maxlen=1)`` does the exchange in one C call under the GIL.
     """
 
-    __slots__ = ("_lock", "_frame", "put_count", "taken", "dropped", "last")
+    __slots__ = ("_q", "put_count", "taken", "last")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame: Frame | None = None
-        self.put_count = 0
-        self.taken = 0
-        self.dropped = 0
+        self._q: deque = deque(maxlen=1)
+        self.put_count = 0  # written by the producer only
+        self.taken = 0  # written by the consumer only
         #: the last frame handed out (kept for snapshots and repaint after resize)
         self.last: Frame | None = None
 
     def put(self, frame: Frame) -> None:
-        """Offer a new frame; an untaken older one is dropped and counted."""
-        with self._lock:
-            if self._frame is not None:
-                self.dropped += 1
-            self._frame = frame
-            self.put_count += 1
+        """Offer a new frame; an untaken older one is dropped (and counted)."""
+        self._q.append(frame)  # atomic; a full deque discards the old frame
+        self.put_count += 1
 
     def take(self) -> Frame | None:
         """The newest frame not yet taken, or None when nothing new arrived."""
-        with self._lock:
-            frame = self._frame
-            if frame is None:
-                return None
-            self._frame = None
-            self.taken += 1
-            self.last = frame
-            return frame
+        try:
+            frame = self._q.pop()  # atomic
+        except IndexError:
+            return None
+        self.taken += 1
+        self.last = frame
+        return frame
 
     def pending(self) -> bool:
         """A frame is waiting (cheap check without taking it)."""
-        return self._frame is not None
+        return bool(self._q)
 
     def clear(self) -> None:
         """Forget a waiting frame without counting it as dropped (stream switch, stop)."""
-        with self._lock:
-            self._frame = None
+        try:
+            self._q.pop()
+            self.put_count -= 1
+        except IndexError:
+            pass
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced before the consumer took them."""
+        return max(0, self.put_count - self.taken - len(self._q))
 
     def counts(self) -> tuple[int, int, int]:
-        """(put_count, taken, dropped) read together."""
-        with self._lock:
-            return self.put_count, self.taken, self.dropped
+        """(put_count, taken, dropped)."""
+        return self.put_count, self.taken, self.dropped
 
 
 def fit_size(src_w: int, src_h: int, box_w: int, box_h: int, align: int = 4) -> tuple[int, int]:

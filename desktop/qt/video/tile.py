@@ -146,7 +146,8 @@ class Tile:
 
     def _paint_overlay(self, p: QPainter, w: int, h: int, selected: bool, font_scale: float) -> None:
         # type scales with the tile: legible on a 36-tile wall, not shouting on one tile
-        px = max(11, min(26, int(h / 15 * font_scale)))
+        basis = min(h, w * 9 // 16)  # a tall narrow tile sizes type by its width
+        px = max(11, min(26, int(basis / 15 * font_scale)))
         small = max(10, min(20, int(px * 0.8)))
         pad = max(4, px // 3)
         name_font = QFont()
@@ -168,24 +169,26 @@ class Tile:
             return
 
         band = px + 2 * pad
-        # top band: name (left) and the clock of the last picture (right)
+        # top band: the name first; the clock of the last picture only where it fits
         p.fillRect(QRect(0, 0, w, band), QColor(0, 0, 0, 150))
-        p.setFont(info_font)
         fm_info = QFontMetrics(info_font)
-        clock_w = fm_info.horizontalAdvance("00:00:00") + pad if self.frame_clock else 0
-        p.setPen(TEXT)
-        if self.frame_clock:
-            p.drawText(QRect(w - clock_w - pad, 0, clock_w, band), Qt.AlignRight | Qt.AlignVCenter, self.frame_clock)
-        p.setFont(name_font)
         fm = QFontMetrics(name_font)
         name = self.streams.name
         if self.tour_label:
             name = f"{name}  ·  {self.tour_label}"
-        name = fm.elidedText(name, Qt.ElideRight, max(10, w - clock_w - 3 * pad))
+        name_w = fm.horizontalAdvance(name)
+        clock_w = fm_info.horizontalAdvance(self.frame_clock) if self.frame_clock else 0
+        show_clock = clock_w and name_w + clock_w + 4 * pad <= w
+        p.setPen(TEXT)
+        if show_clock:
+            p.setFont(info_font)
+            p.drawText(QRect(w - clock_w - pad, 0, clock_w, band), Qt.AlignRight | Qt.AlignVCenter, self.frame_clock)
+        p.setFont(name_font)
+        name = fm.elidedText(name, Qt.ElideRight, max(10, w - 2 * pad))
         p.drawText(QRect(pad, 0, w - 2 * pad, band), Qt.AlignLeft | Qt.AlignVCenter, name)
 
-        # bottom band: state (left), fps and stream (right)
-        fm_small = QFontMetrics(info_font)
+        # bottom band: state (left), fps and stream (right), each measured so neither is cut
+        fm_small = fm_info
         bband = small + 2 * pad
         p.fillRect(QRect(0, h - bband, w, bband), QColor(0, 0, 0, 150))
         color = QColor(STATE_COLORS.get(self.state, "#9e9e9e"))
@@ -193,18 +196,30 @@ class Tile:
         p.setPen(Qt.NoPen)
         p.setBrush(color)
         p.drawEllipse(QRectF(pad, h - bband + (bband - dot) / 2, dot, dot))
-        p.setFont(info_font)
-        p.setPen(color)
         label = state_label(self.state or "connecting")
-        p.drawText(QRect(pad + dot + pad // 2 + 2, h - bband, w // 2, bband), Qt.AlignLeft | Qt.AlignVCenter, label)
+        info = ""
         if self.player is not None:
             key = self.overlay_key
             fps, kind = key[5], key[6]
             # "fps" is a unit, the same in every language
-            info = f"{fps} fps  " + _cap(tr("main") if kind == "main" else tr("sub"))
+            kind_text = _cap(tr("main") if kind == "main" else tr("sub"))
+            label_w = fm_small.horizontalAdvance(label)
+            for candidate in (f"{fps} fps  {kind_text}", f"{fps} fps", ""):
+                if fm_small.horizontalAdvance(candidate) + label_w + dot + 4 * pad <= w:
+                    info = candidate
+                    break
+        p.setFont(info_font)
+        if info:
+            iw = fm_small.horizontalAdvance(info)
             p.setPen(TEXT)
-            p.drawText(QRect(w // 2, h - bband, w // 2 - pad, bband), Qt.AlignRight | Qt.AlignVCenter, info)
-
+            p.drawText(QRect(w - iw - pad, h - bband, iw, bband), Qt.AlignRight | Qt.AlignVCenter, info)
+        else:
+            iw = 0
+        left = pad + dot + pad // 2 + 2
+        p.setPen(color)
+        p.drawText(QRect(left, h - bband, max(10, w - left - iw - 2 * pad), bband), Qt.AlignLeft | Qt.AlignVCenter,
+                   fm_small.elidedText(label, Qt.ElideRight, max(10, w - left - iw - 2 * pad)))
+        if self.player is not None:
             if self.player.keyframes_only:
                 # the overload fallback must be visible: an operator must not take a
                 # two-second-old picture for a live one

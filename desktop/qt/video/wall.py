@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -32,6 +31,7 @@ from desktop.core.video.layouts import LAYOUT_NAMES, MAX_TILES, LayoutStore, get
 from desktop.core.video.player import StreamPlayer
 from desktop.core.video.scheduler import OverloadScheduler, TileLoad
 from desktop.core.video.source import CameraStreams
+from desktop.core.video.worker import tune_interpreter_for_video
 
 from .tile import ACCENT, EMPTY_BG, TILE_BG, Tile
 
@@ -64,14 +64,6 @@ def _friendly(detail: str) -> str:
     detail = re.sub(r"\[Errno -?\d+\]\s*", "", detail or "")
     detail = re.sub(r"^[A-Za-z]+Error:\s*", "", detail)
     return detail[:160]
-
-
-def tune_interpreter_for_video() -> None:
-    """Shorter GIL switch interval (5 ms → 1 ms). With one decoder thread per tile, the GUI
-    thread otherwise waits whole switch intervals for the GIL and misses display frames:
-    measured on 2 cores with 32 360p tiles, 86 % → 99 % of frames painted."""
-    if sys.getswitchinterval() > 0.001:
-        sys.setswitchinterval(0.001)
 
 
 class _WallView(QWidget):
