@@ -132,3 +132,26 @@ def test_tiles_starting_up_do_not_trigger_degradation():
     assert rep.overloaded and not rep.degraded
     c.advance(1.0, 0.99)
     assert s.update(tiles()).degraded
+
+
+def test_equal_tiles_degrade_from_the_last_and_restore_from_the_first():
+    c = Clocks()
+    s = OverloadScheduler(cpu_count=2, clock=lambda: c.t, cpu_clock=lambda: c.cpu, hold_s=1.0)
+    ws = [FakeWorker() for _ in range(4)]
+    tiles = lambda: [TileLoad(i, w, 100) for i, w in enumerate(ws)]  # noqa: E731
+    s.update(tiles())
+    for wk in ws:
+        wk.run(1.0, drop_ratio=0.1)
+    c.advance(1.0, 0.5)
+    assert s.update(tiles()).degraded == [3]
+    for wk in ws:
+        wk.run(1.0, drop_ratio=0.1)
+    c.advance(1.0, 0.5)
+    assert s.update(tiles()).degraded == [2]
+    restored = []
+    for _ in range(10):
+        c.advance(1.0, 0.2)
+        for wk in ws:
+            wk.run(1.0)
+        restored += s.update(tiles()).restored
+    assert restored == [2, 3]

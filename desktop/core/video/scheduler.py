@@ -66,8 +66,8 @@ class OverloadScheduler:
     """Decides which tiles decode key frames only. See the module docstring for the policy."""
 
     def __init__(self, *, cpu_high: float = 0.90, cpu_low: float = 0.70, drop_high: float = 0.05,
-                 drop_low: float = 0.01, late_high_ms: float = 200.0, hold_s: float = 5.0,
-                 max_hold_s: float = 60.0, grace_s: float = 3.0, cpu_count: int | None = None,
+                 drop_low: float = 0.02, late_high_ms: float = 200.0, hold_s: float = 5.0,
+                 max_hold_s: float = 60.0, grace_s: float = 4.0, cpu_count: int | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  cpu_clock: Callable[[], float] = time.process_time):
         self.cpu_high, self.cpu_low = cpu_high, cpu_low
@@ -175,18 +175,22 @@ class OverloadScheduler:
             self._counts[t.key] = (st.frames_due, st.dropped)
 
     def _degrade(self, tiles: list[TileLoad], rep: LoadReport) -> list:
+        order = {id(t): i for i, t in enumerate(tiles)}
         full = [t for t in tiles if t.key not in self.degraded and not t.pinned
                 and t.worker.state in ("live", "connecting")]
         if len(full) <= 0:
             return []
-        # shed what the CPU says is in excess (at least one tile), smallest tiles first
-        excess = 0.0
+        # shed what the CPU says is in excess, at most a quarter of the tiles at once; drops or
+        # lateness alone (CPU fine: jitter, a slow GUI frame) shed one or two per update.
+        # Smallest tiles first.
         if rep.cpu > self.cpu_high and rep.cpu > 0:
             excess = (rep.cpu - self.cpu_high * 0.9) / rep.cpu
-        if rep.drop_ratio > self.drop_high:
-            excess = max(excess, rep.drop_ratio)
-        n = max(1, math.ceil(len(full) * min(0.5, excess)))
-        full.sort(key=lambda t: (t.area, str(t.key)))
+            n = max(1, math.ceil(len(full) * min(0.25, excess)))
+        else:
+            n = 2 if rep.drop_ratio > 4 * self.drop_high else 1
+        # equal sizes: the last tiles first (the first ones hold the cameras opened first,
+        # e.g. the best views of an alarm)
+        full.sort(key=lambda t: (t.area, -order[id(t)]))
         out = []
         for t in full[:n]:
             t.worker.set_keyframes_only(True)
@@ -198,7 +202,8 @@ class OverloadScheduler:
         cands = [t for t in tiles if t.key in self.degraded]
         if not cands:
             return []
-        t = max(cands, key=lambda t: (t.area, str(t.key)))
+        order = {id(t): i for i, t in enumerate(tiles)}
+        t = max(cands, key=lambda t: (t.area, -order[id(t)]))
         t.worker.set_keyframes_only(False)
         self.degraded.discard(t.key)
         self._last_restore = self._last_change = now

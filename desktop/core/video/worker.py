@@ -24,6 +24,7 @@ Life of a worker::
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -241,7 +242,7 @@ class DecodeWorker:
         now = time.monotonic()
         times = [t for t in list(self._fps_times) if now - t <= 2.0]
         if len(times) >= 2:
-            span = max(now - times[0], 1e-3)
+            span = max(times[-1] - times[0], 1e-3)
             st.fps = round((len(times) - 1) / span if now - times[-1] < 1.0 else 0.0, 1)
         elif not times:
             st.fps = 0.0
@@ -334,6 +335,7 @@ class DecodeWorker:
         text = str(exc) or type(exc).__name__
         # FFmpeg quotes the URL in its messages: hide credentials
         text = text.replace(self.spec.url, self.spec.safe_url())
+        text = re.sub(r"//[^/@\s'\"]*@", "//***@", text)  # any other spelling of a user:password@
         if self.spec.is_file:
             text = text.replace(self.spec.path, self.spec.path.rsplit("/", 1)[-1])
         return f"{type(exc).__name__}: {text}"[:300]

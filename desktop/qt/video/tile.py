@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from desktop.core.i18n import tr
 from desktop.core.video.frames import Frame
@@ -47,7 +47,7 @@ class Tile:
 
     __slots__ = ("index", "streams", "player", "frame", "qimage", "rect", "state", "detail",
                  "visible", "overlay", "overlay_key", "frame_clock", "opened_at", "tour_label",
-                 "frames_shown")
+                 "frames_shown", "overlay_parts", "clock_rect", "shown_fps")
 
     def __init__(self, index: int):
         self.index = index
@@ -65,6 +65,9 @@ class Tile:
         self.opened_at = 0.0
         self.tour_label = ""
         self.frames_shown = 0
+        self.overlay_parts: list[QRect] = []
+        self.clock_rect: QRect | None = None
+        self.shown_fps = 0
 
     @property
     def camera_id(self) -> str | None:
@@ -106,28 +109,40 @@ class Tile:
         return QRect(r.x() + (r.width() - w) // 2, r.y() + (r.height() - h) // 2, w, h)
 
     # -- overlay -----------------------------------------------------------------------------
-    def overlay_state(self, selected: bool, font_scale: float = 1.0) -> tuple:
-        """Everything the overlay shows; a change means re-rendering it."""
+    def overlay_state(self, selected: bool = False, font_scale: float = 1.0) -> tuple:
+        """Everything the cached overlay shows; a change means re-rendering it. The clock is
+        not in it (one shared image per second for all tiles, see :func:`clock_image`), nor
+        the selection frame (drawn directly), and fps only moves by 2 or more (``shown_fps``)."""
         p = self.player
-        fps = 0
         kind = ""
         kf = False
         if p is not None:
-            st = p.stats
-            fps = int(round(st.fps))
             kind = p.spec.kind
             kf = p.keyframes_only
         return (self.rect.width(), self.rect.height(), self.streams.name if self.streams else None,
                 self.state, self.detail if self.state in ("error", "offline", "reconnecting") else "",
-                fps, kind, kf, self.frame_clock, self.qimage is not None, selected, self.tour_label,
-                round(font_scale, 2))
+                self.shown_fps, kind, kf, self.qimage is not None, self.tour_label, round(font_scale, 2))
 
-    def render_overlay(self, selected: bool, font_scale: float = 1.0) -> QImage | None:
-        """Re-render the cached overlay if what it shows changed; returns it."""
+    def update_fps(self) -> bool:
+        """Refresh ``shown_fps`` from the player with hysteresis (24↔25 flicker would
+        re-render the overlay every second); True when it changed."""
+        fps = int(round(self.player.stats.fps)) if self.player is not None else 0
+        if abs(fps - self.shown_fps) >= 2 or (fps == 0) != (self.shown_fps == 0):
+            self.shown_fps = fps
+            return True
+        return False
+
+    def render_overlay(self, selected: bool = False, font_scale: float = 1.0) -> QImage | None:
+        """Re-render the cached overlay if what it shows changed; returns it. Only the
+        rectangles in ``overlay_parts`` carry paint: the wall blends just those (the bands are
+        a quarter of the tile; blending a whole transparent tile 25 times a second per tile
+        would cost the GUI thread more than the video itself)."""
         key = self.overlay_state(selected, font_scale)
         if key == self.overlay_key and self.overlay is not None:
             return self.overlay
         self.overlay_key = key
+        self.overlay_parts = []
+        self.clock_rect = None
         w, h = self.rect.width(), self.rect.height()
         if w < 8 or h < 8:
             self.overlay = None
@@ -138,59 +153,58 @@ class Tile:
         try:
             p.setRenderHint(QPainter.Antialiasing, True)
             p.setRenderHint(QPainter.TextAntialiasing, True)
-            self._paint_overlay(p, w, h, selected, font_scale)
+            self._paint_overlay(p, w, h, font_scale)
         finally:
             p.end()
         self.overlay = img
         return img
 
-    def _paint_overlay(self, p: QPainter, w: int, h: int, selected: bool, font_scale: float) -> None:
-        # type scales with the tile: legible on a 36-tile wall, not shouting on one tile
+    def fonts(self, font_scale: float = 1.0) -> tuple[int, int, int]:
+        """(name px, info px, padding) for this tile's size."""
+        w, h = self.rect.width(), self.rect.height()
         basis = min(h, w * 9 // 16)  # a tall narrow tile sizes type by its width
         px = max(11, min(26, int(basis / 15 * font_scale)))
         small = max(10, min(20, int(px * 0.8)))
-        pad = max(4, px // 3)
-        name_font = QFont()
-        name_font.setPixelSize(px)
-        name_font.setBold(True)
-        info_font = QFont()
-        info_font.setPixelSize(small)
-        info_font.setBold(True)
+        return px, small, max(4, px // 3)
+
+    def _paint_overlay(self, p: QPainter, w: int, h: int, font_scale: float) -> None:
+        # type scales with the tile: legible on a 36-tile wall, not shouting on one tile
+        px, small, pad = self.fonts(font_scale)
+        name_font = _font(px)
+        info_font = _font(small)
+        parts = self.overlay_parts
 
         if self.streams is None:
             p.setPen(TEXT_DIM)
-            big = QFont()
-            big.setPixelSize(max(14, min(48, h // 6)))
-            big.setBold(True)
-            p.setFont(big)
+            p.setFont(_font(max(14, min(48, h // 6))))
             p.drawText(QRect(0, 0, w, h * 3 // 5), Qt.AlignHCenter | Qt.AlignBottom, str(self.index + 1))
             p.setFont(info_font)
             p.drawText(QRect(0, h * 3 // 5, w, h * 2 // 5), Qt.AlignHCenter | Qt.AlignTop, tr("Drop a camera here"))
+            parts.append(QRect(0, 0, w, h))
             return
 
         band = px + 2 * pad
         # top band: the name first; the clock of the last picture only where it fits
         p.fillRect(QRect(0, 0, w, band), QColor(0, 0, 0, 150))
+        parts.append(QRect(0, 0, w, band))
         fm_info = QFontMetrics(info_font)
         fm = QFontMetrics(name_font)
         name = self.streams.name
         if self.tour_label:
             name = f"{name}  ·  {self.tour_label}"
         name_w = fm.horizontalAdvance(name)
-        clock_w = fm_info.horizontalAdvance(self.frame_clock) if self.frame_clock else 0
-        show_clock = clock_w and name_w + clock_w + 4 * pad <= w
+        clock_w = fm_info.horizontalAdvance("00:00:00")
+        if name_w + clock_w + 4 * pad <= w:
+            self.clock_rect = QRect(w - clock_w - pad, 0, clock_w, band)
         p.setPen(TEXT)
-        if show_clock:
-            p.setFont(info_font)
-            p.drawText(QRect(w - clock_w - pad, 0, clock_w, band), Qt.AlignRight | Qt.AlignVCenter, self.frame_clock)
         p.setFont(name_font)
         name = fm.elidedText(name, Qt.ElideRight, max(10, w - 2 * pad))
         p.drawText(QRect(pad, 0, w - 2 * pad, band), Qt.AlignLeft | Qt.AlignVCenter, name)
 
         # bottom band: state (left), fps and stream (right), each measured so neither is cut
-        fm_small = fm_info
         bband = small + 2 * pad
         p.fillRect(QRect(0, h - bband, w, bband), QColor(0, 0, 0, 150))
+        parts.append(QRect(0, h - bband, w, bband))
         color = QColor(STATE_COLORS.get(self.state, "#9e9e9e"))
         dot = max(6, small * 2 // 3)
         p.setPen(Qt.NoPen)
@@ -199,42 +213,39 @@ class Tile:
         label = state_label(self.state or "connecting")
         info = ""
         if self.player is not None:
-            key = self.overlay_key
-            fps, kind = key[5], key[6]
             # "fps" is a unit, the same in every language
-            kind_text = _cap(tr("main") if kind == "main" else tr("sub"))
-            label_w = fm_small.horizontalAdvance(label)
-            for candidate in (f"{fps} fps  {kind_text}", f"{fps} fps", ""):
-                if fm_small.horizontalAdvance(candidate) + label_w + dot + 4 * pad <= w:
+            kind_text = _cap(tr("main") if self.player.spec.kind == "main" else tr("sub"))
+            label_w = fm_info.horizontalAdvance(label)
+            for candidate in (f"{self.shown_fps} fps  {kind_text}", f"{self.shown_fps} fps", ""):
+                if fm_info.horizontalAdvance(candidate) + label_w + dot + 4 * pad <= w:
                     info = candidate
                     break
         p.setFont(info_font)
+        iw = fm_info.horizontalAdvance(info) if info else 0
         if info:
-            iw = fm_small.horizontalAdvance(info)
             p.setPen(TEXT)
             p.drawText(QRect(w - iw - pad, h - bband, iw, bband), Qt.AlignRight | Qt.AlignVCenter, info)
-        else:
-            iw = 0
         left = pad + dot + pad // 2 + 2
         p.setPen(color)
-        p.drawText(QRect(left, h - bband, max(10, w - left - iw - 2 * pad), bband), Qt.AlignLeft | Qt.AlignVCenter,
-                   fm_small.elidedText(label, Qt.ElideRight, max(10, w - left - iw - 2 * pad)))
-        if self.player is not None:
-            if self.player.keyframes_only:
-                # the overload fallback must be visible: an operator must not take a
-                # two-second-old picture for a live one
-                text = _cap(tr("key frames only"))
-                bw = fm_small.horizontalAdvance(text) + 2 * pad
-                r = QRect((w - bw) // 2, band + pad, bw, small + pad)
-                p.setPen(Qt.NoPen)
-                p.setBrush(QColor(0, 0, 0, 190))
-                p.drawRoundedRect(r, 4, 4)
-                p.setPen(KEYFRAME_BADGE)
-                p.drawText(r, Qt.AlignCenter, text)
+        room = max(10, w - left - iw - 2 * pad)
+        p.drawText(QRect(left, h - bband, room, bband), Qt.AlignLeft | Qt.AlignVCenter,
+                   fm_info.elidedText(label, Qt.ElideRight, room))
+
+        if self.player is not None and self.player.keyframes_only:
+            # the overload fallback must be visible: an operator must not take a
+            # two-second-old picture for a live one
+            text = _cap(tr("key frames only"))
+            bw = fm_info.horizontalAdvance(text) + 2 * pad
+            r = QRect((w - bw) // 2, band + pad, bw, small + pad)
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(0, 0, 0, 190))
+            p.drawRoundedRect(r, 4, 4)
+            p.setPen(KEYFRAME_BADGE)
+            p.drawText(r, Qt.AlignCenter, text)
+            parts.append(r)
 
         if self.state != "live":
             # a big centred message, over the last picture when there is one
-            msg = label
             detail = self.detail if self.state in ("error", "offline", "reconnecting") else ""
             box_h = min(h - band - bband - 2 * pad, px * 2 + (small * 3 if detail else 0) + 2 * pad)
             if box_h > px:
@@ -242,22 +253,47 @@ class Tile:
                 p.setPen(Qt.NoPen)
                 p.setBrush(QColor(0, 0, 0, 170 if self.qimage is not None else 90))
                 p.drawRoundedRect(r, 6, 6)
-                big = QFont()
-                big.setPixelSize(max(12, min(40, int(px * 1.3))))
-                big.setBold(True)
+                big = _font(max(12, min(40, int(px * 1.3))))
                 p.setFont(big)
                 p.setPen(color)
                 top = QRect(r.x(), r.y() + pad, r.width(), QFontMetrics(big).height())
-                p.drawText(top, Qt.AlignHCenter | Qt.AlignVCenter, msg)
+                p.drawText(top, Qt.AlignHCenter | Qt.AlignVCenter, label)
                 if detail:
                     p.setFont(info_font)
                     p.setPen(TEXT_DIM)
                     rest = QRect(r.x() + pad, top.bottom() + pad // 2, r.width() - 2 * pad, r.bottom() - top.bottom() - pad)
                     p.drawText(rest, Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap, detail)
+                parts.append(r)
 
-        if selected:
-            pen = QPen(ACCENT)
-            pen.setWidth(3)
-            p.setPen(pen)
-            p.setBrush(Qt.NoBrush)
-            p.drawRect(QRect(1, 1, w - 3, h - 3))
+
+def _font(px: int) -> QFont:
+    f = QFont()
+    f.setPixelSize(px)
+    f.setBold(True)
+    return f
+
+
+_clock_cache: dict = {}
+
+
+def clock_image(text: str, px: int, height: int) -> QImage:
+    """The clock text as a small image, shared by every tile showing the same second."""
+    key = (text, px, height)
+    img = _clock_cache.get(key)
+    if img is None:
+        if len(_clock_cache) > 64:
+            _clock_cache.clear()
+        font = _font(px)
+        w = QFontMetrics(font).horizontalAdvance(text) + 2
+        img = QImage(max(1, w), max(1, height), QImage.Format_ARGB32_Premultiplied)
+        img.fill(QColor(0, 0, 0, 150))  # the band's own shade: drawn over it, it matches
+        p = QPainter(img)
+        try:
+            p.setRenderHint(QPainter.TextAntialiasing, True)
+            p.setFont(font)
+            p.setPen(TEXT)
+            p.drawText(QRect(0, 0, w, height), Qt.AlignRight | Qt.AlignVCenter, text)
+        finally:
+            p.end()
+        _clock_cache[key] = img
+    return img

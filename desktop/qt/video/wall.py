@@ -33,7 +33,7 @@ from desktop.core.video.scheduler import OverloadScheduler, TileLoad
 from desktop.core.video.source import CameraStreams
 from desktop.core.video.worker import tune_interpreter_for_video
 
-from .tile import ACCENT, EMPTY_BG, TILE_BG, Tile
+from .tile import ACCENT, EMPTY_BG, TILE_BG, Tile, clock_image
 
 log = logging.getLogger(__name__)
 
@@ -723,7 +723,8 @@ class VideoWall(QWidget):
                 self.tile_state_changed.emit(t.index, t.camera_id or "", state)
                 if state in ("error", "offline") and t.frame is None:
                     t.clear_picture()
-            if t.visible and t.overlay_state(self.selected == t.index, self.font_scale) != t.overlay_key:
+            t.update_fps()
+            if t.visible and t.overlay_state(False, self.font_scale) != t.overlay_key:
                 self.view.update(t.rect)
         shown = self._wall_shown()
         if shown == self._paused_all:
@@ -764,9 +765,21 @@ class VideoWall(QWidget):
                 self.painted_frames += 1
             else:
                 p.fillRect(r, TILE_BG if t.streams is not None else EMPTY_BG)
-            ov = t.render_overlay(self.selected == t.index, self.font_scale)
+            ov = t.render_overlay(False, self.font_scale)
             if ov is not None:
-                p.drawImage(r.topLeft(), ov)
+                for part in t.overlay_parts:
+                    p.drawImage(r.topLeft() + part.topLeft(), ov, part)
+                if t.clock_rect is not None and t.frame_clock:
+                    px, small, _pad = t.fonts(self.font_scale)
+                    cr = t.clock_rect
+                    ck = clock_image(t.frame_clock, small, cr.height())
+                    p.drawImage(r.left() + cr.right() + 1 - ck.width(), r.top() + cr.top(), ck)
+            if self.selected == t.index:
+                pen = QPen(ACCENT)
+                pen.setWidth(3)
+                p.setPen(pen)
+                p.setBrush(Qt.NoBrush)
+                p.drawRect(r.adjusted(1, 1, -2, -2))
             if self._drop_target == t.index:
                 pen = QPen(ACCENT)
                 pen.setWidth(3)
