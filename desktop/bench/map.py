@@ -60,8 +60,8 @@ def _with_extra_cameras(district, total: int, seed: int = 23800):
     return district
 
 
-def _session(vp, home, densest):
-    """The scripted views: yields nothing, mutates ``vp`` step by step."""
+def _session():
+    """The scripted operator session: a list of (action, argument) steps."""
     steps = []
     steps += [("home", None)] * 10
     for k in range(14):  # zoom towards the densest area, pausing now and then (crisp re-render)
@@ -159,7 +159,7 @@ def main(argv=None) -> int:
     i, j = np.unravel_index(np.argmax(h), h.shape)
     densest = ((xe[i] + xe[i + 1]) / 2.0, (ye[j] + ye[j + 1]) / 2.0)
 
-    steps = _session(canvas.vp, district.map_bounds(), densest)
+    steps = _session()
     measure_frames(canvas, steps[:5], densest)  # warm-up: atlas, fonts
     canvas.static_render_ms.clear()
     frames = measure_frames(canvas, steps, densest)

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 from desktop.core.alarms.service import AlarmService
-from desktop.core.clock import RealClock, SimClock
+from desktop.core.clock import RealClock
 from desktop.core.config import Config
 from desktop.core.district.model import District
 from desktop.core.feeds.bus import EventBus

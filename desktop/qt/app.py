@@ -63,7 +63,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     from desktop.core.session import Session
     session = Session(cfg, district, window.projection).start()
     window.session = session
-    manager = start_plugins(window, cfg, district, bus=session.bus,
+    start_plugins(window, cfg, district, bus=session.bus,
                             services={"alarms": session.alarms, "clock": session.clock,
                                       "operator": session.operator, "session": session})
     app.aboutToQuit.connect(session.stop)
@@ -134,7 +134,6 @@ def start_plugins(window, cfg: Config, district, extra_folders=(), services: dic
     act = QAction(tr("Plugins…"), window)
     act.triggered.connect(lambda: PluginDialog(manager, window).exec())
     window.menu_tools.addAction(act)
-    window.destroyed.connect(lambda *_: None)
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(manager.unload_all)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHeaderView, QLabel, QMainWindow,
                                QMessageBox, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.core.district.model import District
 from desktop.core.geo.crs import MapProjection, gk3_zone_crs
 from desktop.core.i18n import tr
+from desktop.core.video.source import redact_url
 from desktop.qt.map.camera_layer import CameraLayer
 from desktop.qt.map.canvas import MapCanvas
 from desktop.qt.map.district_layers import (BasemapLayer, BoundaryLayer, GridLayer, PatrolLayer, RiskLayer,
@@ -113,7 +114,7 @@ class DetailsPanel(QWidget):
         # never show credentials that may sit in stream URLs
         for key in ("main_url", "sub_url"):
             if key in props:
-                props[key] = _redact(str(props[key]))
+                props[key] = redact_url(str(props[key]))
         self.table.setRowCount(len(props))
         for row, (k, v) in enumerate(props.items()):
             self.table.setItem(row, 0, QTableWidgetItem(tr(k)))
@@ -122,13 +123,6 @@ class DetailsPanel(QWidget):
         self.open_btn.setVisible(hit.kind == "camera")
 
 
-def _redact(url: str) -> str:
-    try:
-        from desktop.core.video.source import redact_url
-        return redact_url(url)
-    except ImportError:  # the video core not present: do it here
-        import re
-        return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 class MainWindow(QMainWindow):

@@ -66,17 +66,11 @@ def _draw_label(p: QPainter, sx: float, sy: float, text: str, color: str, halo: 
 
 
 class _PathLayer(MapLayer):
-    """A layer that paints prebuilt paths, with a simplified set for coarse zooms."""
+    """A layer that paints prebuilt paths, built relative to ``origin`` (see paths.py)."""
 
     def __init__(self, origin: tuple[float, float]):
         super().__init__()
         self.origin = origin
-
-    def _paths_for(self, vp: Viewport, full: QPainterPath, coarse: QPainterPath | None) -> QPainterPath:
-        # Below ~8 m/px the simplified outline is indistinguishable and 5-10x cheaper.
-        if coarse is not None and vp.ground_metres_per_pixel() > 8.0:
-            return coarse
-        return full
 
 
 class BasemapLayer(_PathLayer):

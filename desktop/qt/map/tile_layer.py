@@ -6,7 +6,6 @@ is drawn from its nearest parent (stretched), so the basemap never shows holes.
 from __future__ import annotations
 
 import collections
-import math
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
