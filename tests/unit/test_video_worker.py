@@ -199,3 +199,25 @@ def test_player_switches_streams_on_files(video_clips):
         assert p.spec.kind == "sub"
     finally:
         p.stop()
+
+
+def test_unreachable_camera_reconnects_with_backoff_then_shows_offline():
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    states = []
+    w = DecodeWorker(StreamSpec(f"rtsp://user:pw@127.0.0.1:{port}/x", timeout_s=0.5), (320, 180),
+                     on_state=lambda s, d: states.append((time.monotonic(), s)))
+    w.BACKOFF_FIRST_S, w.OFFLINE_AFTER_S = 0.1, 1.0
+    t0 = time.monotonic()
+    w.start()
+    try:
+        assert wait_for_state(w, "reconnecting", 3)
+        assert wait_for_state(w, "offline", 5)
+        t_off = next(t for t, s in states if s == "offline")
+        assert t_off - t0 >= 1.0  # refused at once, but not "offline" before OFFLINE_AFTER_S
+        assert "pw" not in w.detail and "refused" in w.detail.lower()
+        assert w.stats.reconnects >= 3
+    finally:
+        assert w.stop(timeout=5)

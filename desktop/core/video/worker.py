@@ -120,8 +120,10 @@ class DecodeWorker:
     rate; ``loop=False`` makes a file's end final (state ``offline``).
     """
 
-    #: consecutive failed opens after which a reconnecting camera is shown as offline
+    #: a reconnecting camera is shown as offline after this many failed attempts in a row
+    #: spanning at least OFFLINE_AFTER_S seconds (a server restart is not "offline")
     OFFLINE_AFTER = 3
+    OFFLINE_AFTER_S = 10.0
     BACKOFF_FIRST_S = 0.5
     BACKOFF_MAX_S = 30.0
     #: retry interval for sources in ``error`` (bad data rarely heals quickly)
@@ -159,6 +161,7 @@ class DecodeWorker:
         self._stats = WorkerStats(stream_kind=spec.kind)
         self._fps_times: deque[float] = deque(maxlen=64)
         self._failures = 0
+        self._failing_since = 0.0
         self._opens = 0
         self._phase = "open"
         self._reformatter = None
@@ -322,11 +325,15 @@ class DecodeWorker:
             with self._lock:
                 self._stats.last_error = msg
             self._failures += 1
+            if self._failures == 1:
+                self._failing_since = time.monotonic()
             if kind == "data":
                 self._set_state("error", msg)
                 delay = self.ERROR_RETRY_S
             else:
-                self._set_state("offline" if self._failures >= self.OFFLINE_AFTER else "reconnecting", msg)
+                offline = (self._failures >= self.OFFLINE_AFTER
+                           and time.monotonic() - self._failing_since >= self.OFFLINE_AFTER_S)
+                self._set_state("offline" if offline else "reconnecting", msg)
                 delay = min(self.BACKOFF_MAX_S, self.BACKOFF_FIRST_S * 2 ** (self._failures - 1))
             log.debug("video %s: retry in %.1f s after %s", self.name, delay, msg)
             deadline = time.monotonic() + delay

@@ -286,7 +286,7 @@ def clock_image(text: str, px: int, height: int) -> QImage:
         font = _font(px)
         w = QFontMetrics(font).horizontalAdvance(text) + 2
         img = QImage(max(1, w), max(1, height), QImage.Format_ARGB32_Premultiplied)
-        img.fill(QColor(0, 0, 0, 150))  # the band's own shade: drawn over it, it matches
+        img.fill(Qt.transparent)  # drawn over the band, which has its shade already
         p = QPainter(img)
         try:
             p.setRenderHint(QPainter.TextAntialiasing, True)
