@@ -26,9 +26,10 @@ AREAS = {"right": Qt.RightDockWidgetArea, "left": Qt.LeftDockWidgetArea,
 class GuiPump(QObject):
     """Thread-safe queue of callbacks, drained on the GUI thread every ``interval_ms``.
 
-    Bounded: when producers outrun the GUI, the oldest deliveries of *droppable*
-    subscriptions would be lost, so nothing here is droppable — subscribers that can
-    take a flood (the alarm panel) read their own outbox instead of per-message calls.
+    Not bounded, on purpose: a plugin's subscription must not lose messages, and at most
+    ``max_per_tick`` run per tick so a burst is spread over frames. Subscribers that must
+    take a flood (the alarm panel) read the alarm service's coalescing outbox instead of
+    getting one call per message.
     """
 
     def __init__(self, interval_ms: int = 33, max_per_tick: int = 5000, parent=None):
