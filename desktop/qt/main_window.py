@@ -28,6 +28,9 @@ from desktop.qt.theme import ACCENT, TEXT_DIM
 
 log = logging.getLogger(__name__)
 
+AREA_KINDS = ("grid", "zone", "control_area")
+TOUR_INTERVAL_S = 10.0
+
 NOTICE_COLORS = {"info": "#9fdcff", "warning": "#ffca28", "error": "#ff6e6e"}
 
 
@@ -81,6 +84,7 @@ class DetailsPanel(QWidget):
     """Properties of the selected feature, with the actions that apply to it."""
 
     open_camera = Signal(str)
+    tour_area = Signal(object)  # Hit of an area (grid cell, zone, control area)
 
     def __init__(self):
         super().__init__()
@@ -97,9 +101,13 @@ class DetailsPanel(QWidget):
         self.open_btn = QPushButton(tr("Open on video wall"))
         self.open_btn.setVisible(False)
         self.open_btn.clicked.connect(lambda: self._hit and self.open_camera.emit(self._hit.id))
+        self.tour_btn = QPushButton(tr("Tour the cameras in this area"))
+        self.tour_btn.setVisible(False)
+        self.tour_btn.clicked.connect(lambda: self._hit and self.tour_area.emit(self._hit))
         lay.addWidget(self.title)
         lay.addWidget(self.table, 1)
         lay.addWidget(self.open_btn)
+        lay.addWidget(self.tour_btn)
         self._hit: Hit | None = None
 
     def show_hit(self, hit: Hit | None) -> None:
@@ -108,6 +116,7 @@ class DetailsPanel(QWidget):
             self.title.setText(tr("Nothing selected"))
             self.table.setRowCount(0)
             self.open_btn.setVisible(False)
+            self.tour_btn.setVisible(False)
             return
         self.title.setText(hit.title)
         props = {k: v for k, v in hit.props.items() if v not in ("", None)}
@@ -121,6 +130,7 @@ class DetailsPanel(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(str(v)))
         self.table.resizeColumnToContents(0)
         self.open_btn.setVisible(hit.kind == "camera")
+        self.tour_btn.setVisible(hit.kind in AREA_KINDS)
 
 
 
@@ -164,6 +174,7 @@ class MainWindow(QMainWindow):
         self.add_dock("layers", tr("Layers"), self.layers_panel, Qt.LeftDockWidgetArea)
         self.add_dock("details", tr("Details"), self.details, Qt.LeftDockWidgetArea)
         self.details.open_camera.connect(self.open_camera_ids)
+        self.details.tour_area.connect(self.tour_area)
 
         self._build_status_bar()
         self._build_actions()
@@ -227,6 +238,30 @@ class MainWindow(QMainWindow):
     def wall_open(self, ids: list[str]) -> int:
         """Open ``ids`` in the first tiles, best first (alarm linkage, double-click, details)."""
         return self.wall.open_camera_ids(list(ids), start=0)
+
+    def cameras_in_area(self, hit: Hit) -> list[str]:
+        """Ids of the cameras inside the grid cell, zone or control area a hit names."""
+        import shapely
+        pools = {"grid": self.district.grid, "zone": self.district.zones, "control_area": self.district.control_areas}
+        feature = next((f for f in pools.get(hit.kind, []) if f.id == hit.id), None)
+        if feature is None:
+            return []
+        cams = self.district.cameras
+        inside = shapely.contains_xy(feature.map_geom, cams.x, cams.y)
+        return [str(i) for i in cams.ids[inside]]
+
+    def tour_area(self, hit: Hit) -> int:
+        """Cycle the area's cameras over the wall, a page every TOUR_INTERVAL_S seconds."""
+        ids = self.cameras_in_area(hit)
+        if not ids:
+            self.show_notice(tr("No camera in {name}", name=hit.title), "warning")
+            return 0
+        if self.wall is None:
+            self.show_notice(tr("No video wall in this window"), "warning")
+            return 0
+        self.wall.start_tour(ids, TOUR_INTERVAL_S)
+        self.show_notice(tr("Touring {n} cameras of {name}", n=len(ids), name=hit.title), "info")
+        return len(ids)
 
     def resolve_camera(self, camera_id: str):
         """CameraStreams for an id: its live URLs, or a demo clip when it has none."""

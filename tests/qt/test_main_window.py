@@ -97,3 +97,16 @@ def test_a_jump_past_the_cache_margin_leaves_no_unpainted_edge(window):
     for x, y in ((2, 2), (canvas.vp.width - 3, 2), (2, canvas.vp.height - 3), (canvas.vp.width // 2, 5)):
         c = img.pixelColor(x, y)
         assert (c.red(), c.green(), c.blue()) != (0, 0, 0), (x, y)
+
+
+def test_an_area_lists_its_cameras_for_a_tour(window):
+    from desktop.qt.map.layer import Hit
+    cell = window.district.grid[0]
+    x, y = cell.map_geom.representative_point().coords[0]
+    hit = window.canvas.layer("grid").hit_test(x, y, window.canvas.vp)
+    assert hit is not None and hit.kind == "grid" and hit.id == cell.id
+    window.details.show_hit(hit)
+    assert window.details.tour_btn.isVisibleTo(window.details)
+    ids = window.cameras_in_area(hit)
+    expect = {c.id for c in window.district.cameras.records if cell.map_geom.contains(__import__("shapely").Point(c.x, c.y))}
+    assert set(ids) == expect and ids
