@@ -110,3 +110,20 @@ def test_an_area_lists_its_cameras_for_a_tour(window):
     ids = window.cameras_in_area(hit)
     expect = {c.id for c in window.district.cameras.records if cell.map_geom.contains(__import__("shapely").Point(c.x, c.y))}
     assert set(ids) == expect and ids
+
+
+def test_the_selected_camera_shows_its_view_cone(window):
+    canvas = window.canvas
+    cam = next(c for c in window.district.cameras.records if c.kind == "hd")
+    sx, sy = canvas.vp.to_screen(cam.x, cam.y)
+    hit = canvas.hit_test(float(sx), float(sy))
+    assert hit is not None and hit.id == cam.id
+    # a point inside the cone, 60 % of the range along the heading
+    import math
+    d = 0.6 * cam.range_m / canvas.vp.ground_metres_per_pixel()
+    px = int(sx + d * math.sin(math.radians(cam.heading_deg)))
+    py = int(sy - d * math.cos(math.radians(cam.heading_deg)))
+    before = _render(canvas).pixelColor(px, py)
+    canvas.select(hit)
+    after = _render(canvas).pixelColor(px, py)
+    assert after.lightness() > before.lightness()

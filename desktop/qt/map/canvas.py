@@ -230,7 +230,31 @@ class MapCanvas(QWidget):
             for cb in self.first_frame_callbacks:
                 QTimer.singleShot(0, cb)
 
+    def _paint_selected_view(self, p: QPainter, hit: Hit) -> None:
+        """The selected camera's field of view, at any zoom (the layer draws cones only zoomed in)."""
+        try:
+            heading = float(hit.props.get("heading_deg", 0.0))
+            fov = float(hit.props.get("fov_deg", 360.0))
+            rng = float(hit.props.get("range_m", 0.0))
+        except (TypeError, ValueError):
+            return
+        r = min(rng / self.vp.ground_metres_per_pixel(), 4000.0)
+        if r < 6:
+            r = 6.0
+        sx, sy = self.vp.to_screen(hit.x, hit.y)
+        rect = QRectF(float(sx) - r, float(sy) - r, 2 * r, 2 * r)
+        fill = QColor(MAP.selection)
+        fill.setAlpha(45)
+        p.setBrush(fill)
+        p.setPen(QPen(QColor(MAP.selection), 1.0))
+        if fov >= 359.9:
+            p.drawEllipse(rect)
+        else:  # Qt: 0° = east, counter-clockwise; headings: 0° = north, clockwise
+            p.drawPie(rect, int((90.0 - heading - fov / 2.0) * 16), int(fov * 16))
+
     def _paint_overlays(self, p: QPainter) -> None:
+        if self.selection is not None and self.selection.kind == "camera":
+            self._paint_selected_view(p, self.selection)
         for hit, color, width in ((self.hover, "#9fdcff", 1.5), (self.selection, MAP.selection, 2.5)):
             if hit is None or hit.kind in ("grid", "zone", "control_area", "cluster", "route"):
                 continue
