@@ -114,7 +114,7 @@ def main(argv=None) -> int:
         app.processEvents()
         time.sleep(0.01)
     freeze_heap()
-    if not session.feed.wait_connected(10):
+    if not session.wait_connected(10):
         print("could not connect to the broker", file=sys.stderr)
         return 3
 

@@ -61,8 +61,16 @@ class Session:
                     Path(str(journal_path) + suffix).unlink(missing_ok=True)
         self.journal_path = journal_path
         self._cells = PolygonIndex([c.map_geom for c in district.grid])
-        self.alarms = AlarmService(journal_path, clock=self.clock, workstation=self.workstation,
-                                   bus=self.bus, locate=self.locate)
+        # Live feeds run in a child process (paho + validation + journal are pure Python and
+        # would compete with the GUI thread for the GIL); PINGAN_FEED_INPROCESS=1 keeps them here.
+        self.remote = bool(cfg.broker) and not os.environ.get("PINGAN_FEED_INPROCESS")
+        if self.remote:
+            from desktop.core.alarms.remote import RemoteAlarmService
+            self.alarms = RemoteAlarmService(journal_path, broker_url=cfg.broker, workstation=self.workstation,
+                                             clock=self.clock, locate=self.locate)
+        else:
+            self.alarms = AlarmService(journal_path, clock=self.clock, workstation=self.workstation,
+                                       bus=self.bus, locate=self.locate)
 
     def locate(self, lon_wgs: float, lat_wgs: float) -> str:
         """The sub-district of a WGS84 point (for the alarm panel's filter), or ''."""
@@ -72,7 +80,9 @@ class Session:
 
     def start(self) -> "Session":
         self.alarms.start()
-        if self.cfg.broker:
+        if self.remote:
+            log.info("live feeds from %s (feed process)", self.cfg.broker)
+        elif self.cfg.broker:
             from desktop.core.feeds.mqtt import MqttFeed
             self.feed = MqttFeed.from_url(self.cfg.broker, self.bus, workstation=self.workstation).start()
             log.info("live feeds from %s", self.cfg.broker)
@@ -90,7 +100,15 @@ class Session:
             self.feed.stop()
         self.alarms.stop()
 
+    def wait_connected(self, timeout: float = 10.0) -> bool:
+        """Block until the broker connection is up (True) or ``timeout`` passes."""
+        if self.remote:
+            return self.alarms.wait_connected(timeout)
+        return self.feed.wait_connected(timeout) if self.feed is not None else False
+
     def feed_status(self) -> str:
+        if self.remote:
+            return self.alarms.feed_status
         if self.feed is not None:
             return self.feed.status
         if self.player is not None:

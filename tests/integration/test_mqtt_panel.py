@@ -29,7 +29,7 @@ def open_workstation(qtbot, district_dir, broker, journal):
     mgr = start_plugins(w, cfg, d, bus=session.bus,
                         services={"alarms": session.alarms, "operator": "王警官", "clock": session.clock})
     w.show()
-    assert session.feed.wait_connected(10)
+    assert session.wait_connected(10)
     return w, session, mgr, mgr.records["alarms"].instance
 
 

@@ -1,0 +1,82 @@
+"""The out-of-process alarm feed: alarms from a real broker reach the GUI-side mirror, a workflow
+change goes through the child to the journal, and the child exits when asked or orphaned."""
+import time
+
+import pytest
+
+from desktop.core.alarms.model import AlarmState, EventKind
+from desktop.core.alarms.remote import RemoteAlarmService
+from desktop.core.alarms.service import AlarmService
+from desktop.core.alarms.workflow import IllegalTransition
+from tests.fixtures.mqtt import Publisher, alarm_payload
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+def test_remote_service_mirrors_the_child_and_journals_there(mqtt_broker, tmp_path):
+    journal = tmp_path / "remote.sqlite"
+    svc = RemoteAlarmService(journal, broker_url=mqtt_broker.url, workstation="ws-r",
+                             locate=lambda lon, lat: "测试街道").start()
+    pub = Publisher(mqtt_broker, client_id="remote-pub")
+    try:
+        assert svc.wait_connected(10)
+        for i in range(50):
+            pub.publish("pingan/alarm", alarm_payload(i))
+        pub.publish("pingan/alarm", b"{broken")
+        deadline = time.monotonic() + 15
+        seen = []
+        while time.monotonic() < deadline and len({e.alarm.id for e in seen if e.kind == EventKind.NEW}) < 50:
+            seen += svc.drain()
+            time.sleep(0.05)
+        assert len({e.alarm.id for e in seen if e.kind == EventKind.NEW}) == 50
+        assert all(e.alarm.subdistrict == "测试街道" for e in seen if e.alarm is not None)  # located here
+        deadline = time.monotonic() + 5
+        while svc.counters().get("rejected", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.counters()["rejected"] == 1
+        first = svc.alarms()[0]
+        with pytest.raises(IllegalTransition):
+            svc.transition(first.id, AlarmState.RESOLVED, "op")  # checked at once, as in-process
+        t = svc.transition(first.id, AlarmState.ACKNOWLEDGED, "op", "ok").result(10)
+        assert t.to_state == AlarmState.ACKNOWLEDGED
+    finally:
+        pub.close()
+        svc.stop()
+    assert svc._proc is None
+    again = AlarmService(journal)  # the child wrote the journal
+    try:
+        assert len(again.alarms()) == 50
+        assert again.get(first.id).state == AlarmState.ACKNOWLEDGED
+    finally:
+        again.stop()
+
+
+def test_the_feed_process_ends_when_the_gui_process_is_killed(mqtt_broker, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    code = ("import sys, time\n"
+            "from desktop.core.alarms.remote import RemoteAlarmService\n"
+            f"s = RemoteAlarmService({str(tmp_path / 'k.sqlite')!r}, broker_url={mqtt_broker.url!r}, workstation='k').start()\n"
+            "print(s._proc.pid, flush=True)\n"
+            "time.sleep(60)\n")
+    gui = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(gui.stdout.readline())
+        os.kill(gui.pid, signal.SIGKILL)
+        gui.wait(10)
+        deadline = time.monotonic() + 10
+        alive = True
+        while time.monotonic() < deadline and alive:
+            try:
+                os.kill(child, 0)
+                with open(f"/proc/{child}/stat") as f:
+                    alive = f.read().split()[2] != "Z"
+            except (ProcessLookupError, FileNotFoundError):
+                alive = False
+            time.sleep(0.1)
+        assert not alive, "the feed process outlived the GUI"
+    finally:
+        if gui.poll() is None:
+            gui.kill()
