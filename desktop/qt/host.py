@@ -146,6 +146,17 @@ class QtPluginHost(PluginHost):
         self._window.canvas.selection = hit
         self._window.canvas.update()
 
+    def ensure_visible(self, x: float, y: float, inner: float = 0.8) -> bool:
+        """Centre the map on (x, y) only when it lies outside the middle ``inner`` of the view;
+        returns True when the map moved (moving re-renders the map, so don't without need)."""
+        vp = self._window.canvas.vp
+        sx, sy = vp.to_screen(x, y)
+        mx, my = vp.width * (1 - inner) / 2, vp.height * (1 - inner) / 2
+        if mx <= sx <= vp.width - mx and my <= sy <= vp.height - my:
+            return False
+        self._window.canvas.center_on(x, y)
+        return True
+
     def center_map(self, x: float, y: float, min_scale: float | None = None) -> None:
         """Centre the map on map coordinates (see ``service('projection')`` to convert)."""
         self._window.canvas.center_on(x, y, min_scale)

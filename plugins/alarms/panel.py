@@ -73,12 +73,22 @@ class AlarmTableModel(QAbstractTableModel):
             b = cls._BRUSHES[colour] = QBrush(QColor(colour))
         return b
 
+    _TEXT: dict = {}  # alarm snapshot → its row's texts (Qt asks for each cell on every repaint)
+
     def data(self, index, role=Qt.DisplayRole):
         a = self.rows[index.row()]
         col = index.column()
         if role == Qt.DisplayRole:
-            return (str(a.priority), a.type_label, a.state_label, _clock(a.last_epoch or a.epoch),
-                    a.subdistrict, str(a.count) if a.count > 1 else "", a.source, a.text)[col]
+            texts = self._TEXT.get(a)
+            if texts is None:
+                if len(self._TEXT) > 20000:
+                    self._TEXT.clear()
+                texts = self._TEXT[a] = (str(a.priority), a.type_label, a.state_label,
+                                         _clock(a.last_epoch or a.epoch), a.subdistrict,
+                                         str(a.count) if a.count > 1 else "", a.source, a.text)
+            return texts[col]
+        if role not in (Qt.BackgroundRole, Qt.ForegroundRole, Qt.FontRole, Qt.TextAlignmentRole, Qt.UserRole):
+            return None
         if role == Qt.BackgroundRole and col == 0:
             return self._brush(a.style.colour)
         if role == Qt.ForegroundRole:
@@ -520,7 +530,7 @@ class AlarmsPlugin:
                 self.select(alarm.id)
             if self.panel.auto_centre.isChecked() and alarm.priority <= 2:
                 x, y = self.layer.projection.forward(alarm.lon_wgs, alarm.lat_wgs, "WGS84")
-                self.host.center_map(x, y)
+                self.host.ensure_visible(x, y)  # the map moves only when the alarm is off-screen
 
     def refresh_queue(self, *_args, force: bool = True) -> None:
         self._dirty = False
