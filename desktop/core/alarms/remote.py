@@ -21,10 +21,10 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from . import workflow
-from .model import Alarm, AlarmEvent, AlarmState, EventKind
+from .model import Alarm, AlarmEvent, AlarmState
 
 log = logging.getLogger(__name__)
 
@@ -235,20 +235,12 @@ class RemoteAlarmService:
         except concurrent.futures.TimeoutError:
             return False
 
-    def alarms(self, *, types: Iterable[str] | None = None, states=None, subdistricts=None, priorities=None,
-               open_only: bool = False, newest_first: bool = True, limit: int | None = None) -> list[Alarm]:
-        types = set(types) if types is not None else None
-        states = {workflow.as_state(s) for s in states} if states is not None else None
-        subdistricts = set(subdistricts) if subdistricts is not None else None
-        priorities = set(priorities) if priorities is not None else None
+    def alarms(self, **filters) -> list[Alarm]:
+        """As :meth:`AlarmService.alarms` (same filters), from the mirror."""
+        from .service import select_alarms
         with self._lock:
             items = list(self._alarms.values())
-        out = [a for a in items
-               if (types is None or a.type in types) and (states is None or a.state in states)
-               and (subdistricts is None or a.subdistrict in subdistricts)
-               and (priorities is None or a.priority in priorities) and (not open_only or a.is_open)]
-        out.sort(key=lambda a: a.sort_key(newest_first))
-        return out[:limit] if limit is not None else out
+        return select_alarms(items, **filters)
 
     def get(self, alarm_id: str) -> Alarm | None:
         with self._lock:
@@ -279,4 +271,4 @@ class RemoteAlarmService:
             return sorted({a.subdistrict for a in self._alarms.values()} - {""})
 
 
-__all__ = ["RemoteAlarmService", "EventKind"]
+__all__ = ["RemoteAlarmService"]

@@ -57,6 +57,23 @@ SUBSCRIBED_TOPICS = ("pingan/alarm", "pingan/alarm/+/state", "pingan/patrol/+/po
 _MAX_PENDING_REMOTE = 10_000
 
 
+def select_alarms(items: Iterable[Alarm], *, types=None, states=None, subdistricts=None, priorities=None,
+                  open_only: bool = False, newest_first: bool = True, limit: int | None = None) -> list[Alarm]:
+    """Filter and sort alarms as :meth:`AlarmService.alarms` does (shared with the feed-process mirror)."""
+    types = set(types) if types is not None else None
+    states = {workflow.as_state(s) for s in states} if states is not None else None
+    subdistricts = set(subdistricts) if subdistricts is not None else None
+    priorities = set(priorities) if priorities is not None else None
+    out = [a for a in items
+           if (types is None or a.type in types)
+           and (states is None or a.state in states)
+           and (subdistricts is None or a.subdistrict in subdistricts)
+           and (priorities is None or a.priority in priorities)
+           and (not open_only or a.is_open)]
+    out.sort(key=lambda a: a.sort_key(newest_first))
+    return out[:limit] if limit is not None else out
+
+
 def state_topic(alarm_id: str) -> str:
     return f"pingan/alarm/{alarm_id}/state"
 
@@ -272,20 +289,10 @@ class AlarmService:
                priorities: Iterable[int] | None = None, open_only: bool = False,
                newest_first: bool = True, limit: int | None = None) -> list[Alarm]:
         """Alarms sorted by priority (1 first) then time; each filter is a set of allowed values."""
-        types = set(types) if types is not None else None
-        states = {workflow.as_state(s) for s in states} if states is not None else None
-        subdistricts = set(subdistricts) if subdistricts is not None else None
-        priorities = set(priorities) if priorities is not None else None
         with self._lock:
             items = list(self._alarms.values())
-        out = [a for a in items
-               if (types is None or a.type in types)
-               and (states is None or a.state in states)
-               and (subdistricts is None or a.subdistrict in subdistricts)
-               and (priorities is None or a.priority in priorities)
-               and (not open_only or a.is_open)]
-        out.sort(key=lambda a: a.sort_key(newest_first))
-        return out[:limit] if limit is not None else out
+        return select_alarms(items, types=types, states=states, subdistricts=subdistricts, priorities=priorities,
+                             open_only=open_only, newest_first=newest_first, limit=limit)
 
     def get(self, alarm_id: str) -> Alarm | None:
         with self._lock:
