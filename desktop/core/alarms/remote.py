@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from . import workflow
 from .model import Alarm, AlarmEvent, AlarmState
+from .service import AlarmReads
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         pass
 
 
-class RemoteAlarmService:
+class RemoteAlarmService(AlarmReads):
     """An :class:`~desktop.core.alarms.service.AlarmService` plus MQTT feed in a child process."""
 
     def __init__(self, journal: Path | str, *, broker_url: str, workstation: str, clock=None,
@@ -235,17 +236,6 @@ class RemoteAlarmService:
         except concurrent.futures.TimeoutError:
             return False
 
-    def alarms(self, **filters) -> list[Alarm]:
-        """As :meth:`AlarmService.alarms` (same filters), from the mirror."""
-        from .service import select_alarms
-        with self._lock:
-            items = list(self._alarms.values())
-        return select_alarms(items, **filters)
-
-    def get(self, alarm_id: str) -> Alarm | None:
-        with self._lock:
-            return self._alarms.get(alarm_id)
-
     def allowed_transitions(self, alarm_id: str) -> tuple[AlarmState, ...]:
         a = self.get(alarm_id)
         return workflow.allowed(a.state) if a is not None else ()
@@ -261,14 +251,6 @@ class RemoteAlarmService:
             return units
         now = self.clock.time() if self.clock is not None else time.time()
         return {u: p for u, p in units.items() if now - p[3] <= max_age_s}
-
-    def types(self) -> list[str]:
-        with self._lock:
-            return sorted({a.type for a in self._alarms.values()})
-
-    def subdistricts(self) -> list[str]:
-        with self._lock:
-            return sorted({a.subdistrict for a in self._alarms.values()} - {""})
 
 
 __all__ = ["RemoteAlarmService"]

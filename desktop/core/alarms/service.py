@@ -141,7 +141,39 @@ class _Batch:
         return bool(self.staged or self.occurrences or self.transitions or self.audits)
 
 
-class AlarmService:
+class AlarmReads:
+    """The read side shared by :class:`AlarmService` and its feed-process mirror
+    (:class:`~desktop.core.alarms.remote.RemoteAlarmService`): both keep ``_alarms`` under ``_lock``."""
+
+    _alarms: dict
+    _lock: Any
+
+    def alarms(self, *, types: Iterable[str] | None = None,
+               states: Iterable[AlarmState | str] | None = None,
+               subdistricts: Iterable[str] | None = None,
+               priorities: Iterable[int] | None = None, open_only: bool = False,
+               newest_first: bool = True, limit: int | None = None) -> list[Alarm]:
+        """Alarms sorted by priority (1 first) then time; each filter is a set of allowed values."""
+        with self._lock:
+            items = list(self._alarms.values())
+        return select_alarms(items, types=types, states=states, subdistricts=subdistricts, priorities=priorities,
+                             open_only=open_only, newest_first=newest_first, limit=limit)
+
+    def get(self, alarm_id: str) -> Alarm | None:
+        with self._lock:
+            return self._alarms.get(alarm_id)
+
+    def types(self) -> list[str]:
+        """Alarm types present (for a filter list)."""
+        with self._lock:
+            return sorted({a.type for a in self._alarms.values()})
+
+    def subdistricts(self) -> list[str]:
+        with self._lock:
+            return sorted({a.subdistrict for a in self._alarms.values()} - {""})
+
+
+class AlarmService(AlarmReads):
     """Owns the alarm store, its journal and a worker thread; the UI reads it and drains its events.
 
     Thread-safe: :meth:`submit`, :meth:`transition`, :meth:`audit`, :meth:`drain` and the
@@ -283,21 +315,6 @@ class AlarmService:
 
     # --- reading -------------------------------------------------------------------------
 
-    def alarms(self, *, types: Iterable[str] | None = None,
-               states: Iterable[AlarmState | str] | None = None,
-               subdistricts: Iterable[str] | None = None,
-               priorities: Iterable[int] | None = None, open_only: bool = False,
-               newest_first: bool = True, limit: int | None = None) -> list[Alarm]:
-        """Alarms sorted by priority (1 first) then time; each filter is a set of allowed values."""
-        with self._lock:
-            items = list(self._alarms.values())
-        return select_alarms(items, types=types, states=states, subdistricts=subdistricts, priorities=priorities,
-                             open_only=open_only, newest_first=newest_first, limit=limit)
-
-    def get(self, alarm_id: str) -> Alarm | None:
-        with self._lock:
-            return self._alarms.get(alarm_id)
-
     def history(self, alarm_id: str) -> tuple[Transition, ...]:
         """Every workflow change of an alarm, oldest first."""
         a = self.get(alarm_id)
@@ -311,15 +328,6 @@ class AlarmService:
         if a is None:
             raise UnknownAlarm(alarm_id)
         return workflow.allowed(a.state)
-
-    def types(self) -> list[str]:
-        """Alarm types present (for a filter list)."""
-        with self._lock:
-            return sorted({a.type for a in self._alarms.values()})
-
-    def subdistricts(self) -> list[str]:
-        with self._lock:
-            return sorted({a.subdistrict for a in self._alarms.values()} - {""})
 
     def audit_log(self, limit: int = 200, operator: str | None = None) -> list[AuditEntry]:
         """Latest operator actions, newest first (read from the journal)."""
