@@ -443,6 +443,9 @@ class AlarmPanel(QWidget):
 class AlarmsPlugin:
     """Registers the alarm queue panel, the alarm and patrol-unit map layers, and the workflow actions."""
 
+    PUMP_MS = 20  # how often the service's events are drained (the map shows them on the next frame)
+    TABLE_INTERVAL_S = 0.25
+
     def __init__(self, host):
         self.host = host
         self.service = None
@@ -453,7 +456,7 @@ class AlarmsPlugin:
         self._changed: list = []  # alarm snapshots changed since the last refresh
         self.last_shown: list[str] = []  # ids that appeared on the map in the last refresh
         self.queue_limit = 1000  # rows in the queue table; the map shows every open alarm
-        self._last_table = 0.0
+        self._last_table = -1e9
         self._details_key = None
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
@@ -483,7 +486,7 @@ class AlarmsPlugin:
         self.host.add_action("resolve", tr("Resolve alarm"), lambda: self.move_selected(AlarmState.RESOLVED), "F6")
         self.host.add_action("false_alarm", tr("Mark false alarm"), lambda: self.move_selected(AlarmState.FALSE_ALARM), "F8")
         self.host.on_map_selected(self._map_selected)
-        self.host.timer(40, self.pump)
+        self.host.timer(self.PUMP_MS, self.pump)
         self.layer.set_alarms(self.book.open_alarms())
         self.refresh_queue()
 
@@ -514,9 +517,7 @@ class AlarmsPlugin:
                 self._on_new(urgent)
             if batch.rejected is not None:
                 self._dirty = True
-        now = time.monotonic()
-        # a queue refresh at most 10 times a second, however fast alarms come
-        if self._dirty and now - self._last_refresh > 0.1:
+        if self._dirty:
             self.refresh_queue(force=False)
 
     def _on_new(self, alarm) -> None:
@@ -533,34 +534,37 @@ class AlarmsPlugin:
                 self.host.ensure_visible(x, y)  # the map moves only when the alarm is off-screen
 
     def refresh_queue(self, *_args, force: bool = True) -> None:
-        self._dirty = False
-        self._last_refresh = time.monotonic()
+        """Show what changed: the map at once (work in proportion to the change), the table
+        and its counters (costly per cell and per layout) at most 4 times a second."""
         now = time.monotonic()
-        # the map shows every change at once; the table (costly per cell) at most 4 times a second
-        if force or now - self._last_table > 0.25:
-            self._last_table = now
-            self.panel.model.set_rows(self.book.rows(self.panel.filters(), limit=self.queue_limit))
-            self._restore_selection()
-        else:
-            self._dirty = True
         changed, self._changed = self._changed, []
-        self.last_shown = self.layer.update_alarms(changed)
+        self.last_shown = self.layer.update_alarms(changed) if changed else []
         for a in changed:
             if a.state == AlarmState.DISPATCHED and a.assigned_unit:
                 self.units.busy.add(a.assigned_unit)
             elif a.assigned_unit and not (a.is_open and a.state == AlarmState.DISPATCHED):
                 self.units.busy.discard(a.assigned_unit)
+        if force or now - self._last_table > self.TABLE_INTERVAL_S:
+            self._last_table = now
+            self._dirty = False
+            self.panel.model.set_rows(self.book.rows(self.panel.filters(), limit=self.queue_limit))
+            self._restore_selection()
+            self._show_counters()
+        else:
+            self._dirty = True  # the table still owes this change
+        sel = self.book.get(self.selected_id) if self.selected_id else None
+        key = (self.selected_id, sel.updated if sel else None, sel.count if sel else None)
+        if key != self._details_key:  # details (and the nearest-unit search) only when they change
+            self._show_details()
+
+    def _show_counters(self) -> None:
         c = self.service.counters()
         self.panel.counters.setText(tr("open {open} · received {received} · rejected {rejected}",
                                        open=int(self.layer._live.sum()), received=c.get("received", 0),
                                        rejected=c.get("rejected", 0)))
         self.panel.counters.setToolTip("\n".join(f"{k}: {v}" for k, v in sorted(c.get("rejected_by_reason", {}).items())))
-        if c.get("rejected"):
+        if c.get("rejected") and not self.panel.counters.styleSheet():  # a style change re-polishes: once
             self.panel.counters.setStyleSheet("color: #ffca28;")
-        sel = self.book.get(self.selected_id) if self.selected_id else None
-        key = (self.selected_id, sel.updated if sel else None, sel.count if sel else None)
-        if key != self._details_key:  # details (and the nearest-unit search) only when they change
-            self._show_details()
 
     # --- selection and details -----------------------------------------------------------
     def select(self, alarm_id: str) -> None:

@@ -4,7 +4,7 @@ Why: paho's network loop, payload validation and the journal are pure Python. In
 process they compete with the GUI thread for one GIL, and under a flood of a thousand
 alarms a second the GUI waits for the interpreter on every return from Qt. In a child
 process they have their own interpreter; the GUI process only receives batches of alarm
-snapshots (every ~30 ms) over a pipe and applies them.
+snapshots over a pipe (as soon as the journal has them, batched ~8 ms apart) and applies them.
 
 :class:`RemoteAlarmService` offers the reading and workflow API the alarm panel uses
 (``alarms``, ``get``, ``drain``, ``transition``, ``counters``, ``unit_positions`` …). The
@@ -17,6 +17,8 @@ import concurrent.futures
 import itertools
 import logging
 import multiprocessing
+import os
+import selectors
 import threading
 import time
 from dataclasses import replace
@@ -29,7 +31,11 @@ from .service import AlarmReads
 
 log = logging.getLogger(__name__)
 
-_BATCH_S = 0.03
+# Events leave the child as soon as the journal has them, but at most once per _MIN_GAP_S,
+# so a flood goes out in batches (one pickle and one wake-up of the GUI process per batch,
+# not per alarm) while a lone alarm is not held back waiting for a fixed tick.
+_MIN_GAP_S = 0.008
+_IDLE_S = 0.25  # with nothing happening, the feed's status is looked at this often
 
 
 def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_window_s: float) -> None:
@@ -44,49 +50,86 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         with send_lock:
             conn.send(msg)
 
+    # the service's worker says "the outbox is no longer empty" through a self-pipe, so one
+    # select() waits for both that and the GUI's commands
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+
+    def wake() -> None:
+        try:
+            os.write(wake_w, b"\0")
+        except BlockingIOError:  # the pipe is full of wake-ups already
+            pass
+
     bus = EventBus("child")
-    svc = AlarmService(journal, bus=bus, workstation=workstation, flood_window_s=flood_window_s).start()
+    svc = AlarmService(journal, bus=bus, workstation=workstation, flood_window_s=flood_window_s,
+                       notify=wake).start()
     feed = MqttFeed.from_url(broker_url, bus, workstation=workstation).start() if broker_url else None
     send(("restored", svc.alarms(), svc.counters()))
+    sel = selectors.DefaultSelector()
+    sel.register(conn, selectors.EVENT_READ, "command")
+    sel.register(wake_r, selectors.EVENT_READ, "events")
+
+    def handle(cmd) -> bool:
+        """Carry out one command from the GUI; False on "stop"."""
+        kind = cmd[0]
+        if kind == "stop":
+            return False
+        if kind == "transition":
+            _, req, alarm_id, target, operator, note, unit = cmd
+            try:
+                fut = svc.transition(alarm_id, target, operator, note, unit=unit)
+            except Exception as exc:  # noqa: BLE001 - the caller gets it as the future's error
+                send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
+            else:
+                def done(f, req=req):
+                    try:
+                        send(("reply", req, True, f.result()))
+                    except Exception as exc:  # noqa: BLE001 (sent as text: not every error pickles)
+                        send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
+                fut.add_done_callback(done)
+        elif kind == "audit":
+            _, operator, action, target, detail = cmd
+            svc.audit(operator, action, target, **detail)
+        elif kind == "flush":
+            svc.flush()
+            send(("reply", cmd[1], True, None))
+        return True
+
     running = True
     last_status = None
+    last_send = 0.0
     while running:
         try:
-            ready = conn.poll(_BATCH_S)
+            ready = {key.data for key, _ in sel.select(_IDLE_S)}
+            if "events" in ready:
+                while True:
+                    try:
+                        if not os.read(wake_r, 4096):
+                            break
+                    except BlockingIOError:
+                        break
+            commands = False
+            while running and conn.poll(0):
+                commands = True
+                running = handle(conn.recv())
         except (EOFError, OSError):
             break
-        if ready:
-            try:
-                cmd = conn.recv()
-            except (EOFError, OSError):
-                break
-            kind = cmd[0]
-            if kind == "stop":
-                running = False
-            elif kind == "transition":
-                _, req, alarm_id, target, operator, note, unit = cmd
-                try:
-                    fut = svc.transition(alarm_id, target, operator, note, unit=unit)
-                except Exception as exc:  # noqa: BLE001 - the caller gets it as the future's error
-                    send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
-                else:
-                    def done(f, req=req):
-                        try:
-                            send(("reply", req, True, f.result()))
-                        except Exception as exc:  # noqa: BLE001 (sent as text: not every error pickles)
-                            send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
-                    fut.add_done_callback(done)
-            elif kind == "audit":
-                _, operator, action, target, detail = cmd
-                svc.audit(operator, action, target, **detail)
-            elif kind == "flush":
-                svc.flush()
-                send(("reply", cmd[1], True, None))
+        if "events" in ready and not commands:
+            gap = _MIN_GAP_S - (time.monotonic() - last_send)
+            if gap > 0:
+                time.sleep(gap)  # let the rest of a burst join this batch
         events = svc.drain()
         status = feed.status if feed is not None else "none"
-        if events or ready or status != last_status:
+        if events or commands or status != last_status:
             last_status = status
-            send(("events", events, svc.counters(), svc.unit_positions(), status))
+            try:
+                send(("events", events, svc.counters(), svc.unit_positions(), status))
+            except (EOFError, OSError):
+                break
+            last_send = time.monotonic()
+    sel.close()
     if feed is not None:
         feed.stop()
     svc.stop()
@@ -94,6 +137,8 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         send(("stopped",))
     except (OSError, EOFError):
         pass
+    os.close(wake_r)
+    os.close(wake_w)
 
 
 class RemoteAlarmService(AlarmReads):

@@ -58,6 +58,7 @@ class MapCanvas(QWidget):
         self.frame_times: list[float] = []  # ms of recent paints, for the status bar / bench
         self.first_frame_at: float | None = None
         self.first_frame_callbacks: list = []
+        self.frame_callbacks: list = []  # called after every painted frame (benchmarks, frame pacing)
         self.interactive_zoom = True
         self.static_render_ms: list[float] = []  # cost of each full re-render of the static layers
         self._cache_scale = 1.0
@@ -229,6 +230,8 @@ class MapCanvas(QWidget):
             self.first_frame_at = time.perf_counter()
             for cb in self.first_frame_callbacks:
                 QTimer.singleShot(0, cb)
+        for cb in self.frame_callbacks:
+            cb()
 
     def _paint_selected_view(self, p: QPainter, hit: Hit) -> None:
         """The selected camera's field of view, at any zoom (the layer draws cones only zoomed in)."""
