@@ -29,6 +29,9 @@ class Filters:
         }
 
 
+WATER_KINDS = ("boat",)  # patrol unit kinds that go to sea
+
+
 @dataclass
 class Linkage:
     """Which cameras to open for an alarm and which units to offer, with limits against floods."""
@@ -59,8 +62,15 @@ class Linkage:
         return True
 
     @staticmethod
-    def units_for(alarm: Alarm, positions: dict, k: int = 3):
-        return nearest_units(alarm.lon_wgs, alarm.lat_wgs, positions, free_only=True, k=k)
+    def units_for(alarm: Alarm, positions: dict, k: int = 3, at_sea: bool = False):
+        """The free units to offer: land units for an alarm on land; boats for one at sea, or
+        the land units (to the shore) when no boat is known."""
+        land = sorted({p[2] for p in positions.values()} - set(WATER_KINDS))
+        if at_sea:
+            boats = nearest_units(alarm.lon_wgs, alarm.lat_wgs, positions, free_only=True, k=k, kinds=WATER_KINDS)
+            if boats:
+                return boats
+        return nearest_units(alarm.lon_wgs, alarm.lat_wgs, positions, free_only=True, k=k, kinds=land)
 
 
 @dataclass

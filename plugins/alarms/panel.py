@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QHBoxLayout, 
 from desktop.core.alarms.linkage import CameraArrays
 from desktop.core.alarms.model import ALARM_TYPES, AlarmState, priority_style, type_label
 from desktop.core.alarms.workflow import IllegalTransition
+from desktop.core.geo.spatial import PolygonIndex
 from desktop.core.i18n import add_catalog, current_locale, tr
 from desktop.qt.map.camera_layer import FragmentArray
 from desktop.qt.map.layer import Hit, MapLayer
@@ -415,7 +416,7 @@ class AlarmPanel(QWidget):
         self.table.setSelectionMode(QTableView.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.Stretch)
+        self._size_columns()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
         self.table.clicked.connect(plugin.host.guard(lambda idx: plugin.select(self.model.rows[idx.row()].id),
                                                      "queue click"))
@@ -434,6 +435,9 @@ class AlarmPanel(QWidget):
         self.units = QListWidget()
         for w in (self.history, self.units):
             w.setMinimumHeight(48)
+        # a unit the map does not know (no GPS, called by radio) can still be dispatched by name
+        self.unit_entry = QLineEdit()
+        self.unit_entry.setPlaceholderText(tr("Other unit (call sign)"))
         self.note = QLineEdit()
         self.note.setPlaceholderText(tr("Note for the journal (optional)"))
         buttons = QHBoxLayout()
@@ -448,10 +452,13 @@ class AlarmPanel(QWidget):
         self.cams_btn.clicked.connect(plugin.host.guard(lambda *_: plugin.open_selected_cameras(), "open cameras"))
         buttons.addWidget(self.cams_btn)
         lists = QHBoxLayout()
-        for label, w in ((tr("Nearest free patrol units"), self.units), (tr("History"), self.history)):
+        for label, w, extra in ((tr("Nearest free patrol units"), self.units, self.unit_entry),
+                                (tr("History"), self.history, None)):
             col = QVBoxLayout()
             col.addWidget(QLabel(label))
             col.addWidget(w, 1)
+            if extra is not None:
+                col.addWidget(extra)
             lists.addLayout(col, 1)
         dl.addWidget(self.title)
         dl.addWidget(self.info)
@@ -461,6 +468,22 @@ class AlarmPanel(QWidget):
         split.addWidget(details)
         split.setSizes([640, 560])
         lay.addWidget(split, 1)
+
+    def _size_columns(self) -> None:
+        """Widths from the longest label each column can show; the text column takes the rest."""
+        fm = self.table.fontMetrics()
+        pad = 18
+        longest = {
+            0: ["P", "4"], 1: [type_label(t) for t in ALARM_TYPES], 2: [s.label for s in AlarmState],
+            3: ["00:00:00"], 4: [s for s in self.plugin.subdistricts] or ["Sub-district"], 5: ["×", "999"],
+            6: ["source-0000"],
+        }
+        head = self.table.horizontalHeader()
+        for col, texts in longest.items():
+            texts = list(texts) + [tr(AlarmTableModel.HEADERS[col])]
+            width = max(fm.horizontalAdvance(t) for t in texts) + pad
+            head.resizeSection(col, min(width, 360))
+        head.setSectionResizeMode(7, QHeaderView.Stretch)
 
     def filters(self) -> Filters:
         return Filters(type=self.type_box.currentData(), state=self.state_box.currentData(),
@@ -472,6 +495,7 @@ class AlarmsPlugin:
 
     PUMP_MS = 20  # how often the service's events are drained (the map shows them on the next frame)
     TABLE_INTERVAL_S = 0.25
+    UNITS_INTERVAL_S = 2.0  # the nearest-unit offer follows moving units this often
 
     def __init__(self, host):
         self.host = host
@@ -485,6 +509,9 @@ class AlarmsPlugin:
         self.queue_limit = 1000  # rows in the queue table; the map shows every open alarm
         self._last_table = -1e9
         self._details_key = None
+        self._units_stale = False
+        self._last_units = -1e9
+        self._land = None  # PolygonIndex of land (the district and its neighbours), for boats vs. cars
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
     # --- life cycle ----------------------------------------------------------------------
@@ -501,6 +528,8 @@ class AlarmsPlugin:
         self.operator = self.host.service("operator") or "operator"
         self.subdistricts = district.subdistricts() if district else []
         self.linkage = Linkage(CameraArrays.from_table(district.cameras)) if district else None
+        if district is not None:
+            self._land = PolygonIndex([district.boundary.map_geom, *(c.map_geom for c in district.context)])
         self.panel = AlarmPanel(self)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)
@@ -531,6 +560,7 @@ class AlarmsPlugin:
             batch = summarize(events)
             if batch.patrol:
                 self.units.update_positions(batch.patrol)
+                self._units_stale = True
             for cam in batch.cameras:
                 if cam.status != "online":
                     self.host.show_notice(tr("Camera {id} {status}: {reason}", id=cam.camera_id,
@@ -546,6 +576,9 @@ class AlarmsPlugin:
                 self._dirty = True
         if self._dirty:
             self.refresh_queue(force=False)
+        now = time.monotonic()
+        if self._units_stale and now - self._last_units > self.UNITS_INTERVAL_S:
+            self._show_units()  # units move: the offer (and its ETAs) follows them
 
     def _on_new(self, alarm) -> None:
         self.sound.play(alarm.style.sound_path)
@@ -632,6 +665,7 @@ class AlarmsPlugin:
             p.units.clear()
             for b in p.btn.values():
                 b.setEnabled(False)
+            p.cams_btn.setEnabled(False)
             return
         p.title.setText(f"[{a.style.label}] {a.type_label} · {a.state_label}")
         p.title.setStyleSheet(f"font-weight: bold; font-size: 13pt; color: {a.style.colour};")
@@ -651,14 +685,36 @@ class AlarmsPlugin:
         allowed = set(self.service.allowed_transitions(a.id))
         for state, b in p.btn.items():
             b.setEnabled(state in allowed)
+        p.cams_btn.setEnabled(True)
+        self._show_units(keep_choice=False)
+
+    def at_sea(self, alarm) -> bool:
+        """True when the alarm's point is on no land the dataset knows (district or neighbours)."""
+        if self._land is None:
+            return False
+        x, y = self.layer.projection.forward(alarm.lon_wgs, alarm.lat_wgs, "WGS84")
+        return not self._land.containing(float(x), float(y))
+
+    def _show_units(self, keep_choice: bool = True) -> None:
+        """Offer the nearest free units for the selected alarm, keeping the operator's choice if it is still offered."""
+        p = self.panel
+        self._units_stale = False
+        self._last_units = time.monotonic()
+        a = self.book.get(self.selected_id) if self.selected_id else None
+        current = p.units.currentItem()
+        chosen = current.data(Qt.UserRole) if (keep_choice and current is not None) else None
         p.units.clear()
-        for opt in Linkage.units_for(a, self.service.unit_positions(max_age_s=600)):
+        if a is None or not a.is_open:
+            return
+        for opt in Linkage.units_for(a, self.service.unit_positions(max_age_s=600), at_sea=self.at_sea(a)):
             kind = tr({"car": "car", "ebike": "e-bike"}.get(opt.kind, opt.kind))
             item = QListWidgetItem(tr("{unit} ({kind}) {d:.0f} m, ETA {eta:.0f} s", unit=opt.unit, kind=kind,
                                       d=opt.distance_m, eta=opt.eta_s))
             item.setData(Qt.UserRole, opt.unit)
             p.units.addItem(item)
-        if p.units.count():
+            if opt.unit == chosen:
+                p.units.setCurrentItem(item)
+        if p.units.count() and p.units.currentItem() is None:
             p.units.setCurrentRow(0)
 
     # --- workflow ------------------------------------------------------------------------
@@ -668,11 +724,16 @@ class AlarmsPlugin:
             return
         unit = ""
         if state == AlarmState.DISPATCHED:
+            typed = self.panel.unit_entry.text().strip()
             item = self.panel.units.currentItem()
-            if item is None:
-                self.host.show_notice(tr("No free patrol unit known near this alarm"), "warning")
+            if typed:
+                unit = typed
+            elif item is not None:
+                unit = item.data(Qt.UserRole)
+            else:
+                self.host.show_notice(tr("No free patrol unit known near this alarm: type the unit's call sign"),
+                                      "warning")
                 return
-            unit = item.data(Qt.UserRole)
         note = self.panel.note.text().strip()
         try:
             self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
@@ -680,6 +741,8 @@ class AlarmsPlugin:
             self.host.show_notice(str(exc), "warning")
             return
         self.panel.note.clear()
+        if state == AlarmState.DISPATCHED:
+            self.panel.unit_entry.clear()
         self._dirty = True
 
     def open_selected_cameras(self) -> None:

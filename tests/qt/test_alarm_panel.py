@@ -101,3 +101,49 @@ def test_rejected_payloads_are_counted_in_the_panel(ws, qtbot):
     session.bus.publish("pingan/alarm", alarm("ok1"))
     qtbot.waitUntil(lambda: "rejected 1" in plugin.panel.counters.text(), timeout=5000)
     qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["ok1"], timeout=5000)
+
+
+def position(unit, kind, lon, lat):
+    return {"unit": unit, "kind": kind, "time": datetime.now(timezone.utc).isoformat(), "lon": lon, "lat": lat,
+            "crs": "GCJ02", "speed_kmh": 20.0, "heading_deg": 0.0}
+
+
+def offered(plugin):
+    return [plugin.panel.units.item(i).data(256) for i in range(plugin.panel.units.count())]  # 256: Qt.UserRole
+
+
+def test_units_offered_by_land_or_sea_and_the_offer_follows_moving_units(ws, qtbot):
+    w, session, plugin = ws
+    plugin.UNITS_INTERVAL_S = 0.2
+    for unit, kind, lon, lat in (("C1", "car", LON0 + 0.006, LAT0 + 0.006), ("E1", "ebike", LON0 + 0.01, LAT0 + 0.01),
+                                 ("B1", "boat", LON0 + 0.025, LAT0 + 0.01)):
+        session.bus.publish(f"pingan/patrol/{unit}/position", position(unit, kind, lon, lat))
+    qtbot.waitUntil(lambda: len(session.alarms.unit_positions()) == 3, timeout=5000)
+    session.bus.publish("pingan/alarm", alarm("LAND"))
+    qtbot.waitUntil(lambda: plugin.selected_id == "LAND" and offered(plugin) == ["C1", "E1"], timeout=5000)
+    # a new, closer car: the offer follows without the operator touching anything
+    session.bus.publish("pingan/patrol/C2/position", position("C2", "car", LON0 + 0.0021, LAT0 + 0.0025))
+    qtbot.waitUntil(lambda: offered(plugin)[:1] == ["C2"], timeout=5000)
+    assert "B1" not in offered(plugin)  # a boat is not sent to a land alarm
+    # an alarm out at sea (east of the district, on no land polygon) gets the boat
+    sea = alarm("SEA", typ="radar_target", source="radar-1")
+    sea["lon"], sea["lat"] = LON0 + 0.03, LAT0 + 0.01
+    session.bus.publish("pingan/alarm", sea)
+    qtbot.waitUntil(lambda: session.alarms.get("SEA") is not None and plugin.book.get("SEA") is not None, timeout=5000)
+    plugin.select("SEA")
+    assert offered(plugin) == ["B1"]
+
+
+def test_dispatch_to_a_unit_typed_by_call_sign(ws, qtbot):
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("D1"))
+    qtbot.waitUntil(lambda: plugin.selected_id == "D1", timeout=5000)
+    assert offered(plugin) == []  # no unit position is known
+    plugin.move_selected(AlarmState.ACKNOWLEDGED)
+    qtbot.waitUntil(lambda: session.alarms.get("D1").state == AlarmState.ACKNOWLEDGED, timeout=5000)
+    plugin.move_selected(AlarmState.DISPATCHED)  # nothing offered, nothing typed: a notice, no change
+    assert session.alarms.get("D1").state == AlarmState.ACKNOWLEDGED
+    plugin.panel.unit_entry.setText("巡逻三组")
+    plugin.move_selected(AlarmState.DISPATCHED)
+    qtbot.waitUntil(lambda: session.alarms.get("D1").state == AlarmState.DISPATCHED, timeout=5000)
+    assert session.alarms.get("D1").assigned_unit == "巡逻三组" and plugin.panel.unit_entry.text() == ""
