@@ -71,6 +71,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--district", default=None)
+    ap.add_argument("--wall", action="store_true",
+                    help="with the video wall: the linked cameras open and decode (demo clips) during the flood")
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import QTimer
@@ -99,7 +101,7 @@ def main(argv=None) -> int:
     apply_theme(app)
     district = load_district(resolve_district(args.district), MapProjection())
     cfg = Config(broker=broker.url, operator="bench", workstation="bench-ws")
-    window = MainWindow(district, MapProjection())
+    window = MainWindow(district, MapProjection(), wall_factory=_app._wall_factory() if args.wall else None)
     window.resize(1920, 1080)
     session = Session(cfg, district, window.projection, journal_path=tmp / "journal.sqlite")
     session.start()
@@ -200,6 +202,7 @@ def main(argv=None) -> int:
         "paint_ms_p50": _pct(paint_ms, 50),
         "paint_ms_p99": _pct(paint_ms, 99),
         "journal_batches": counters.get("batches", 0),
+        "wall": bool(args.wall and window.wall is not None),
         "plugin_state": manager.records["alarms"].state,  # anything but "enabled" voids the run
         "targets": {"lost": 0, "stall_ms_p99": 50, "latency_ms_p99": 150},
     }
