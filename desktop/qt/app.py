@@ -67,6 +67,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
                             services={"alarms": session.alarms, "clock": session.clock,
                                       "operator": session.operator, "session": session})
     app.aboutToQuit.connect(session.stop)
+    window.watch_feed(session.feed_status, cfg.broker or "")
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
     elif cfg.broker:

@@ -305,11 +305,48 @@ class MainWindow(QMainWindow):
                                      hd=cams["hd"], cp=cams["checkpoint"],
                                      coastal=cams["coastal"] + cams["ptz"] + cams["radar"]))
         self.count_label.setStyleSheet(f"color: {TEXT_DIM};")
+        self.feed_label = QLabel("")
+        self.feed_label.setVisible(False)
+        self._feed_status = None
+        self._feed_fn = None
+        self._feed_timer = QTimer(self)
+        self._feed_timer.setInterval(500)
+        self._feed_timer.timeout.connect(self._poll_feed)
         sb.addWidget(self.notice_label, 1)
+        sb.addPermanentWidget(self.feed_label)
         sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.crs_box)
         sb.addPermanentWidget(self.coord_label)
+
+    def watch_feed(self, status_fn, source: str = "") -> None:
+        """Show the live feed's state (``status_fn()``, e.g. ``Session.feed_status``) in the
+        status bar, with a notice when the broker is lost and when it is back."""
+        self._feed_fn = status_fn
+        self._feed_source = source
+        self.feed_label.setVisible(True)
+        self._poll_feed()
+        self._feed_timer.start()
+
+    def _poll_feed(self) -> None:
+        from desktop.core.feeds.status import change_notice, feed_state
+        try:
+            status = self._feed_fn() if self._feed_fn is not None else "none"
+        except Exception as exc:  # noqa: BLE001 - the indicator must not take the window down
+            log.exception("feed status failed")
+            status = f"error: {exc}"
+        if status == self._feed_status:
+            return
+        old, self._feed_status = self._feed_status, status
+        st = feed_state(status)
+        colour = {"ok": "#81c784", "info": TEXT_DIM, "warning": "#ffca28", "error": "#ff6e6e"}[st.severity]
+        self.feed_label.setText(f"● {st.label}")
+        self.feed_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if st.severity == "error"
+                                      else f"color: {colour};")
+        self.feed_label.setToolTip(self._feed_source)
+        notice = change_notice(old, status)
+        if notice is not None:
+            self.show_notice(*notice)
 
     def _build_actions(self) -> None:
         self.actions_by_id: dict[str, QAction] = {}

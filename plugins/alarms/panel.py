@@ -511,6 +511,7 @@ class AlarmsPlugin:
         self._details_key = None
         self._units_stale = False
         self._last_units = -1e9
+        self._requests: list = []  # (future, alarm id) of workflow changes not yet confirmed
         self._land = None  # PolygonIndex of land (the district and its neighbours), for boats vs. cars
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
@@ -576,6 +577,8 @@ class AlarmsPlugin:
                 self._dirty = True
         if self._dirty:
             self.refresh_queue(force=False)
+        if self._requests:
+            self._check_requests()
         now = time.monotonic()
         if self._units_stale and now - self._last_units > self.UNITS_INTERVAL_S:
             self._show_units()  # units move: the offer (and its ETAs) follows them
@@ -736,7 +739,8 @@ class AlarmsPlugin:
                 return
         note = self.panel.note.text().strip()
         try:
-            self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
+            fut = self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
+            self._requests.append((fut, self.selected_id))
         except IllegalTransition as exc:
             self.host.show_notice(str(exc), "warning")
             return
@@ -744,6 +748,21 @@ class AlarmsPlugin:
         if state == AlarmState.DISPATCHED:
             self.panel.unit_entry.clear()
         self._dirty = True
+
+    def _check_requests(self) -> None:
+        """A workflow change the service refused later (another workstation was first, the feed
+        process restarted) is told to the operator, not dropped silently."""
+        waiting = []
+        for fut, alarm_id in self._requests:
+            if not fut.done():
+                waiting.append((fut, alarm_id))
+                continue
+            exc = fut.exception()
+            if exc is not None:
+                self.host.show_notice(tr("Alarm {id}: the change was not made: {err}", id=alarm_id, err=exc),
+                                      "warning")
+                self._dirty = True
+        self._requests = waiting
 
     def open_selected_cameras(self) -> None:
         a = self.service.get(self.selected_id) if self.selected_id else None

@@ -80,3 +80,82 @@ def test_the_feed_process_ends_when_the_gui_process_is_killed(mqtt_broker, tmp_p
     finally:
         if gui.poll() is None:
             gui.kill()
+
+
+def _drain_new(svc, want: set, timeout: float) -> set:
+    seen: set = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not want <= seen:
+        seen |= {e.alarm.id for e in svc.drain() if e.alarm is not None and e.kind == EventKind.NEW}
+        time.sleep(0.05)
+    return seen
+
+
+def test_a_killed_feed_process_is_restarted_and_nothing_is_lost(mqtt_broker, tmp_path):
+    import os
+    import signal
+    svc = RemoteAlarmService(tmp_path / "sup.sqlite", broker_url=mqtt_broker.url, workstation="ws-sup")
+    svc.BACKOFF_FIRST_S = 0.2
+    svc.start()
+    pub = Publisher(mqtt_broker, client_id="sup-pub")
+    try:
+        assert svc.wait_connected(10)
+        for i in range(20):
+            pub.publish("pingan/alarm", alarm_payload(i))
+        assert len(_drain_new(svc, {f"T-{i:05d}" for i in range(20)}, 15)) == 20
+        pub.publish("pingan/alarm", b"{broken")
+        deadline = time.monotonic() + 5
+        while svc.counters().get("rejected", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        old_pid = svc.pid
+        os.kill(old_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while svc.feed_status != "restarting" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert svc.feed_status == "restarting" and svc.restarts == 1
+        # a workflow change asked while the child is down fails at once, with a reason, never hangs
+        fut = svc.transition("T-00000", AlarmState.ACKNOWLEDGED, "op")
+        with pytest.raises(RuntimeError, match="feed process"):
+            fut.result(5)
+        # alarms published meanwhile wait in the broker for our persistent session
+        for i in range(20, 40):
+            pub.publish("pingan/alarm", alarm_payload(i))
+        assert svc.wait_connected(20), svc.feed_status
+        assert svc.pid not in (None, old_pid)
+        assert len(_drain_new(svc, {f"T-{i:05d}" for i in range(20, 40)}, 15)) == 20
+        assert len(svc.alarms()) == 40
+        c = svc.counters()
+        assert c["rejected"] == 1 and c["received"] >= 41  # totals carry over the restart
+        t = svc.transition("T-00000", AlarmState.ACKNOWLEDGED, "op", "after restart").result(10)
+        assert t.to_state == AlarmState.ACKNOWLEDGED
+    finally:
+        pub.close()
+        svc.stop()
+    again = AlarmService(tmp_path / "sup.sqlite")
+    try:
+        assert len(again.alarms()) == 40 and again.get("T-00000").state == AlarmState.ACKNOWLEDGED
+    finally:
+        again.stop()
+
+
+def test_a_hung_feed_process_is_killed_and_restarted(mqtt_broker, tmp_path):
+    import os
+    import signal
+    svc = RemoteAlarmService(tmp_path / "hung.sqlite", broker_url=mqtt_broker.url, workstation="ws-hung")
+    svc.STALL_S, svc.BACKOFF_FIRST_S = 2.5, 0.2  # the child says "alive" every second
+    svc.start()
+    pub = Publisher(mqtt_broker, client_id="hung-pub")
+    try:
+        assert svc.wait_connected(10)
+        old_pid = svc.pid
+        os.kill(old_pid, signal.SIGSTOP)  # alive but silent: a deadlock looks like this
+        pub.publish("pingan/alarm", alarm_payload(7))
+        deadline = time.monotonic() + 15
+        while svc.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.restarts == 1
+        assert svc.wait_connected(20) and svc.pid != old_pid
+        assert _drain_new(svc, {"T-00007"}, 15) == {"T-00007"}  # redelivered to the new child
+    finally:
+        pub.close()
+        svc.stop()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import workflow
-from .model import Alarm, AlarmEvent, AlarmState
+from .model import Alarm, AlarmEvent, AlarmState, EventKind
 from .service import AlarmReads
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # not per alarm) while a lone alarm is not held back waiting for a fixed tick.
 _MIN_GAP_S = 0.008
 _IDLE_S = 0.25  # with nothing happening, the feed's status is looked at this often
+_HEARTBEAT_S = 1.0  # the child says "alive" at least this often, so the GUI can tell a hung one
 
 
 def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_window_s: float) -> None:
@@ -122,7 +123,7 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
                 time.sleep(gap)  # let the rest of a burst join this batch
         events = svc.drain()
         status = feed.status if feed is not None else "none"
-        if events or commands or status != last_status:
+        if events or commands or status != last_status or time.monotonic() - last_send > _HEARTBEAT_S:
             last_status = status
             try:
                 send(("events", events, svc.counters(), svc.unit_positions(), status))
@@ -141,8 +142,34 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
     os.close(wake_w)
 
 
+def _add_counters(base: dict, now: dict) -> dict:
+    """Totals across feed processes: the dead children's counts plus the live one's."""
+    if not base:
+        return dict(now)
+    out = dict(now)
+    for k, v in base.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = out.get(k, 0) + v
+        elif isinstance(v, dict):
+            merged = dict(v)
+            for kk, vv in (now.get(k) or {}).items():
+                merged[kk] = merged.get(kk, 0) + vv
+            out[k] = merged
+    return out
+
+
 class RemoteAlarmService(AlarmReads):
-    """An :class:`~desktop.core.alarms.service.AlarmService` plus MQTT feed in a child process."""
+    """An :class:`~desktop.core.alarms.service.AlarmService` plus MQTT feed in a child process.
+
+    Supervised: if the child dies (killed, crashed) or stops answering for ``STALL_S``, it is
+    restarted with backoff, ``feed_status`` says ``"restarting"`` meanwhile and ``restarts``
+    counts it. Nothing is lost: the journal holds what was committed, and the broker redelivers
+    what was not acknowledged to the new child (same client id, persistent session).
+    """
+
+    STALL_S = 15.0  # no word from the child for this long: it is hung, kill and restart it
+    BACKOFF_FIRST_S = 0.5
+    BACKOFF_MAX_S = 30.0
 
     def __init__(self, journal: Path | str, *, broker_url: str, workstation: str, clock=None,
                  locate: Callable[[float, float], str] | None = None, flood_window_s: float = 60.0):
@@ -156,8 +183,11 @@ class RemoteAlarmService(AlarmReads):
         self._out: list[AlarmEvent] = []
         self._lock = threading.Lock()
         self._counters: dict[str, Any] = {}
+        self._counter_base: dict[str, Any] = {}  # totals of children that have died
         self._units: dict[str, tuple] = {}
         self.feed_status = "connecting"
+        self.restarts = 0
+        self.last_failure = ""
         self._futures: dict[int, concurrent.futures.Future] = {}
         self._ids = itertools.count(1)
         self._proc = None
@@ -165,52 +195,69 @@ class RemoteAlarmService(AlarmReads):
         self._reader: threading.Thread | None = None
         self._restored = threading.Event()
         self._send_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._fails = 0  # restarts in a row of children that lived less than a minute
 
     # --- life cycle ----------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> "RemoteAlarmService":
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no Qt, no threads copied
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child_main, name="pingan-feed",
-                                 args=(child, self.journal_path, self.broker_url, self.workstation,
-                                       self.flood_window_s), daemon=True)
-        self._proc.start()
-        child.close()
-        self._conn = parent
-        self._reader = threading.Thread(target=self._read, name="alarm-mirror", daemon=True)
-        self._reader.start()
+        self._stopping.clear()
+        self._spawn()
         if not self._restored.wait(timeout):
             raise RuntimeError("the alarm feed process did not start")
         return self
 
+    def _spawn(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no Qt, no threads copied
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child_main, name="pingan-feed",
+                           args=(child, self.journal_path, self.broker_url, self.workstation,
+                                 self.flood_window_s), daemon=True)
+        proc.start()
+        child.close()
+        with self._send_lock:
+            self._conn, self._proc = parent, proc
+        self._reader = threading.Thread(target=self._read, args=(parent, proc), name="alarm-mirror", daemon=True)
+        self._reader.start()
+
     def stop(self, timeout: float = 10.0) -> None:
-        if self._proc is None:
+        self._stopping.set()
+        proc = self._proc
+        if proc is None:
             return
         try:
             self._send(("stop",))
-        except (OSError, EOFError):
+        except (OSError, EOFError, AttributeError):
             pass
-        self._proc.join(timeout)
-        if self._proc.is_alive():
-            self._proc.kill()
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
         self._proc = None
+
+    @property
+    def pid(self) -> int | None:
+        """The feed process's pid (it changes when the process is restarted)."""
+        proc = self._proc
+        return proc.pid if proc is not None else None
 
     def _send(self, msg) -> None:
         with self._send_lock:
             self._conn.send(msg)
 
-    def _read(self) -> None:
+    def _read(self, conn, proc) -> None:
+        started = time.monotonic()
         while True:
             try:
-                msg = self._conn.recv()
+                if not conn.poll(self.STALL_S):
+                    self.last_failure = f"no answer for {self.STALL_S:.0f} s"
+                    proc.kill()  # hung: the pipe closes and the restart below follows
+                    continue
+                msg = conn.recv()
             except (EOFError, OSError):
                 break
             kind = msg[0]
             if kind == "restored":
-                with self._lock:
-                    for a in msg[1]:
-                        self._alarms[a.id] = self._located(a)
-                    self._counters = msg[2]
-                self._restored.set()
+                self._on_restored(msg[1], msg[2])
             elif kind == "events":
                 _, events, counters, units, status = msg
                 events = [replace(e, alarm=self._located(e.alarm)) if e.alarm is not None else e for e in events]
@@ -219,7 +266,10 @@ class RemoteAlarmService(AlarmReads):
                         if e.alarm is not None:
                             self._alarms[e.alarm.id] = e.alarm
                     self._out.extend(events)
-                    self._counters, self._units, self.feed_status = counters, units, status
+                    self._counters = _add_counters(self._counter_base, counters)
+                    self._units = units
+                    if not self._stopping.is_set():
+                        self.feed_status = status
             elif kind == "reply":
                 fut = self._futures.pop(msg[1], None)
                 if fut is not None:
@@ -228,7 +278,50 @@ class RemoteAlarmService(AlarmReads):
                     else:
                         fut.set_exception(RuntimeError(msg[3]))
             elif kind == "stopped":
-                break
+                return
+        if self._stopping.is_set():
+            return
+        self._restart(proc, time.monotonic() - started)
+
+    def _on_restored(self, alarms: list[Alarm], counters: dict) -> None:
+        """The child's view of the journal: at start everything; after a restart, show what the
+        mirror missed (committed by the dead child but not yet sent) as events."""
+        with self._lock:
+            first = not self._restored.is_set()
+            for a in alarms:
+                a = self._located(a)
+                old = self._alarms.get(a.id)
+                self._alarms[a.id] = a
+                if not first and old != a:
+                    self._out.append(AlarmEvent(EventKind.NEW if old is None else EventKind.UPDATED, alarm=a))
+            self._counters = _add_counters(self._counter_base, counters)
+        self._restored.set()
+
+    def _restart(self, proc, lived_s: float) -> None:
+        proc.join(2)
+        code = proc.exitcode
+        why = self.last_failure or f"exit code {code}"
+        self.last_failure = ""
+        log.error("the alarm feed process stopped (%s); restarting it", why)
+        with self._lock:
+            self._counter_base = dict(self._counters)
+            self.feed_status = "restarting"
+            self.restarts += 1
+        # workflow requests the dead child had not answered will never be answered
+        for req in list(self._futures):
+            fut = self._futures.pop(req, None)
+            if fut is not None and not fut.done():
+                fut.set_exception(RuntimeError(f"the alarm feed process stopped ({why}); try again"))
+        self._fails = 0 if lived_s > 60.0 else self._fails + 1
+        delay = min(self.BACKOFF_MAX_S, self.BACKOFF_FIRST_S * 2 ** max(0, self._fails - 1))
+        if self._stopping.wait(delay):
+            return
+        try:
+            self._spawn()
+        except Exception as exc:  # noqa: BLE001 - e.g. out of processes: try again later
+            log.exception("could not restart the alarm feed process")
+            self.last_failure = f"restart failed: {exc}"
+            threading.Thread(target=self._restart, args=(proc, 0.0), daemon=True).start()
 
     def _located(self, a: Alarm) -> Alarm:
         if self.locate is not None and not a.subdistrict:
@@ -261,25 +354,34 @@ class RemoteAlarmService(AlarmReads):
         a = self.get(alarm_id)
         if a is not None:
             workflow.check(alarm_id, a.state, target)  # the same immediate error as in-process
-        req = next(self._ids)
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._futures[req] = fut
-        self._send(("transition", req, alarm_id, str(workflow.as_state(target)), operator, note, unit))
-        return fut
+        return self._request("transition", alarm_id, str(workflow.as_state(target)), operator, note, unit)
 
     def audit(self, operator: str, action: str, target: str = "", **detail: Any) -> None:
-        self._send(("audit", operator, action, target, detail))
+        try:
+            self._send(("audit", operator, action, target, detail))
+        except (OSError, EOFError) as exc:
+            log.error("audit entry lost while the feed process restarts: %s %s (%s)", action, target, exc)
 
     def flush(self, timeout: float = 10.0) -> bool:
-        req = next(self._ids)
-        fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._futures[req] = fut
-        self._send(("flush", req))
+        fut = self._request("flush")
         try:
             fut.result(timeout)
             return True
-        except concurrent.futures.TimeoutError:
+        except (concurrent.futures.TimeoutError, RuntimeError):
             return False
+
+    def _request(self, kind: str, *args) -> concurrent.futures.Future:
+        """Send a command that the child answers; while the child is down the future fails at
+        once (the caller shows it), it never raises here."""
+        req = next(self._ids)
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._futures[req] = fut
+        try:
+            self._send((kind, req, *args))
+        except (OSError, EOFError, AttributeError) as exc:
+            self._futures.pop(req, None)
+            fut.set_exception(RuntimeError(f"the alarm feed process is restarting ({exc}); try again"))
+        return fut
 
     def allowed_transitions(self, alarm_id: str) -> tuple[AlarmState, ...]:
         a = self.get(alarm_id)
