@@ -433,8 +433,9 @@ class AlarmPanel(QWidget):
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.history = QListWidget()
         self.units = QListWidget()
-        for w in (self.history, self.units):
-            w.setMinimumHeight(48)
+        self.history.setMinimumHeight(48)
+        # the three units offered fit without scrolling
+        self.units.setMinimumHeight(3 * (self.units.fontMetrics().height() + 4) + 8)
         # a unit the map does not know (no GPS, called by radio) can still be dispatched by name
         self.unit_entry = QLineEdit()
         self.unit_entry.setPlaceholderText(tr("Other unit (call sign)"))
@@ -476,7 +477,7 @@ class AlarmPanel(QWidget):
         longest = {
             0: ["P", "4"], 1: [type_label(t) for t in ALARM_TYPES], 2: [s.label for s in AlarmState],
             3: ["00:00:00"], 4: [s for s in self.plugin.subdistricts] or ["Sub-district"], 5: ["×", "999"],
-            6: ["source-0000"],
+            6: ["C370202-00000"],  # camera ids and device serials are about this long
         }
         head = self.table.horizontalHeader()
         for col, texts in longest.items():
