@@ -196,6 +196,7 @@ class RemoteAlarmService(AlarmReads):
         self._restored = threading.Event()
         self._send_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._life = threading.Lock()  # spawning a child and stopping exclude each other
         self._fails = 0  # restarts in a row of children that lived less than a minute
 
     # --- life cycle ----------------------------------------------------------------------
@@ -207,21 +208,25 @@ class RemoteAlarmService(AlarmReads):
         return self
 
     def _spawn(self) -> None:
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no Qt, no threads copied
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_child_main, name="pingan-feed",
-                           args=(child, self.journal_path, self.broker_url, self.workstation,
-                                 self.flood_window_s), daemon=True)
-        proc.start()
-        child.close()
-        with self._send_lock:
-            self._conn, self._proc = parent, proc
+        with self._life:  # never a new child once stop() has begun
+            if self._stopping.is_set():
+                return
+            ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no Qt, no threads copied
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_child_main, name="pingan-feed",
+                               args=(child, self.journal_path, self.broker_url, self.workstation,
+                                     self.flood_window_s), daemon=True)
+            proc.start()
+            child.close()
+            with self._send_lock:
+                self._conn, self._proc = parent, proc
         self._reader = threading.Thread(target=self._read, args=(parent, proc), name="alarm-mirror", daemon=True)
         self._reader.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        proc = self._proc
+        with self._life:
+            self._stopping.set()
+            proc = self._proc
         if proc is None:
             return
         try:
