@@ -21,8 +21,8 @@ from desktop.core.i18n import tr
 from desktop.core.video.source import redact_url
 from desktop.qt.map.camera_layer import CameraLayer
 from desktop.qt.map.canvas import MapCanvas
-from desktop.qt.map.district_layers import (BasemapLayer, BoundaryLayer, GridLayer, PatrolLayer, RiskLayer,
-                                            ZoneLayer)
+from desktop.qt.map.district_layers import (BasemapLayer, BoundaryLayer, GridLayer, LabelLayer, PatrolLayer,
+                                            RiskLayer, ZoneLayer)
 from desktop.qt.map.layer import Hit, MapLayer
 from desktop.qt.theme import ACCENT, TEXT_DIM
 
@@ -39,9 +39,10 @@ def build_district_layers(district: District) -> list[MapLayer]:
     minx, miny, maxx, maxy = district.map_bounds()
     origin = ((minx + maxx) / 2.0, (miny + maxy) / 2.0)
     table = district.cameras
+    basemap, grid = BasemapLayer(district, origin), GridLayer(district, origin)
     return [
-        BasemapLayer(district, origin),
-        GridLayer(district, origin),
+        basemap,
+        grid,
         ZoneLayer(district, origin),
         PatrolLayer(district, origin),
         RiskLayer(district),
@@ -49,6 +50,7 @@ def build_district_layers(district: District) -> list[MapLayer]:
         CameraLayer(table, ("hd",), "cameras", tr("HD cameras")),
         CameraLayer(table, ("checkpoint",), "checkpoints", tr("Checkpoints")),
         CameraLayer(table, ("coastal", "ptz", "radar"), "coastal", tr("Coastal points")),
+        LabelLayer(basemap, grid),  # names above the icons
     ]
 
 

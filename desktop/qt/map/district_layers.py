@@ -53,16 +53,23 @@ def _brush(color: str, alpha: int) -> QBrush:
     return QBrush(c)
 
 
-def _draw_label(p: QPainter, sx: float, sy: float, text: str, color: str, halo: str = "#0b1219") -> None:
-    """Text centred on (sx, sy) with a dark halo, readable over any fill."""
+_HALO = [(dx, dy) for dx in (-2, -1, 0, 1, 2) for dy in (-2, -1, 0, 1, 2) if 0 < dx * dx + dy * dy <= 5]
+
+
+def _draw_label(p: QPainter, sx: float, sy: float, text: str, color: str, halo: str = "#0b1219") -> QRectF:
+    """Text centred on (sx, sy) over a 2 px dark halo, readable over any fill or icon; returns its box.
+
+    The halo is the text drawn at small offsets: glyphs come from Qt's cache, while stroking
+    the text's outline as a path costs ten times more per label."""
     fm = p.fontMetrics()
     w = fm.horizontalAdvance(text)
     x, y = sx - w / 2.0, sy + fm.ascent() / 2.0 - 1
     p.setPen(QColor(halo))
-    for ddx, ddy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+    for ddx, ddy in _HALO:
         p.drawText(QPointF(x + ddx, y + ddy), text)
     p.setPen(QColor(color))
     p.drawText(QPointF(x, y), text)
+    return QRectF(x - 2, sy - fm.height() / 2.0 - 2, w + 4, fm.height() + 4)
 
 
 class _PathLayer(MapLayer):
@@ -110,14 +117,7 @@ class BasemapLayer(_PathLayer):
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(MAP.district))
         p.drawPath(self.body)
-        p.restore()
-        font = QFont(p.font())
-        font.setPointSizeF(font.pointSizeF() * 1.1)
-        p.setFont(font)
-        for x, y, name in self.labels:
-            sx, sy = vp.to_screen(x, y)
-            if -100 < sx < vp.width + 100 and -20 < sy < vp.height + 20:
-                _draw_label(p, float(sx), float(sy), name, MAP.label_dim)
+        p.restore()  # the neighbours' names: LabelLayer
 
 
 class BoundaryLayer(_PathLayer):
@@ -177,13 +177,7 @@ class GridLayer(_PathLayer):
             p.setPen(_pen(MAP.grid_edge, 1.0, alpha=150))
             p.drawPath(self.cell_path)
         _stroke(p, self.sub_path, _pen(MAP.label_dim, 2.0, alpha=200))  # solid: dashes cost 10-50x
-        p.restore()
-        labels = self.com_labels if mpp < 3.0 else self.sub_labels
-        color = MAP.label_dim if mpp < 3.0 else MAP.label
-        for x, y, name in labels:
-            sx, sy = vp.to_screen(x, y)
-            if 0 <= sx <= vp.width and 0 <= sy <= vp.height:
-                _draw_label(p, float(sx), float(sy), name, color)
+        p.restore()  # the sub-district and community names: LabelLayer
 
     def hit_test(self, x, y, vp):
         found = self.index.containing(x, y)
@@ -347,3 +341,64 @@ class RiskLayer(MapLayer):
         title = tr("Risk source {name} · grade {grade} · {category}", name=f.name,
                    grade=f.props.get("grade", "?"), category=tr(str(f.props.get("category", ""))))
         return Hit(self.id, "risk", f.id, title, x, y, dict(f.props), priority=4)
+
+
+class LabelLayer(MapLayer):
+    """Place names above every icon, none on top of another: the most important are placed
+    first (sub-districts, then communities when zoomed in, then neighbouring districts) and a
+    name that would overlap one already placed is left out at this zoom.
+
+    The names come from the grid and basemap layers and follow their visibility.
+    """
+
+    id = "labels"
+    title = "Labels"
+    z = 70
+    PAD_PX = 4.0  # free space kept around each name
+
+    def __init__(self, basemap: BasemapLayer | None, grid: GridLayer | None):
+        super().__init__()
+        self.basemap = basemap
+        self.grid = grid
+        self.placed: list[tuple[str, QRectF]] = []  # what the last paint drew (for tests)
+
+    def _candidates(self, vp: Viewport):
+        """(text, x, y, colour, size factor, bold) in placement order."""
+        mpp = vp.ground_metres_per_pixel()
+        if self.grid is not None and self.grid.visible:
+            for x, y, name in self.grid.sub_labels:
+                yield name, x, y, MAP.label, 1.25, True
+            if mpp < 3.0:
+                for x, y, name in self.grid.com_labels:
+                    yield name, x, y, MAP.label_dim, 1.0, False
+        if self.basemap is not None and self.basemap.visible:
+            for x, y, name in self.basemap.labels:
+                yield name, x, y, MAP.label_dim, 1.1, False
+
+    def paint(self, p: QPainter, vp: Viewport) -> None:
+        base = QFont(p.font())
+        fonts: dict[tuple, QFont] = {}
+        placed: list[tuple[str, QRectF]] = []
+        for name, x, y, colour, size, bold in self._candidates(vp):
+            if not name:
+                continue
+            sx, sy = (float(v) for v in vp.to_screen(x, y))
+            if not (-100 < sx < vp.width + 100 and -20 < sy < vp.height + 20):
+                continue
+            key = (size, bold)
+            font = fonts.get(key)
+            if font is None:
+                font = fonts[key] = QFont(base)
+                font.setPointSizeF(base.pointSizeF() * size)
+                font.setBold(bold)
+            p.setFont(font)
+            fm = p.fontMetrics()
+            w, h = fm.horizontalAdvance(name), fm.height()
+            pad = self.PAD_PX + 3.0
+            box = QRectF(sx - w / 2.0 - pad, sy - h / 2.0 - pad, w + 2 * pad, h + 2 * pad)
+            if any(box.intersects(other) for _, other in placed):
+                continue
+            _draw_label(p, sx, sy, name, colour)
+            placed.append((name, box))
+        p.setFont(base)
+        self.placed = placed
