@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -202,6 +203,7 @@ def main(argv=None) -> int:
         "paint_ms_p50": _pct(paint_ms, 50),
         "paint_ms_p99": _pct(paint_ms, 99),
         "journal_batches": counters.get("batches", 0),
+        "gui_rss_mb_max": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "wall": bool(args.wall and window.wall is not None),
         "plugin_state": manager.records["alarms"].state,  # anything but "enabled" voids the run
         "targets": {"lost": 0, "stall_ms_p99": 50, "latency_ms_p99": 150},
