@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, Q
 from desktop.core.alarms.linkage import CameraArrays
 from desktop.core.alarms.model import ALARM_TYPES, AlarmState, type_label
 from desktop.core.alarms.workflow import IllegalTransition
+from desktop.core.geo.crs import mercator_scale
 from desktop.core.geo.spatial import PolygonIndex
 from desktop.core.i18n import add_catalog, current_locale, tr
 
@@ -77,8 +78,12 @@ class AlarmPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self._size_columns()
         self.table.setEditTriggers(QTableView.NoEditTriggers)
-        self.table.clicked.connect(plugin.host.guard(lambda idx: plugin.select(self.model.rows[idx.row()].id),
+        # a click shows the alarm (the map moves only if it is off-screen); a double-click
+        # takes the map to it at street level and opens its cameras
+        self.table.clicked.connect(plugin.host.guard(lambda idx: plugin.show(self.model.rows[idx.row()].id),
                                                      "queue click"))
+        self.table.doubleClicked.connect(plugin.host.guard(lambda idx: plugin.focus(self.model.rows[idx.row()].id),
+                                                           "queue double-click"))
         split.addWidget(self.table)
 
         details = QWidget()
@@ -156,6 +161,7 @@ class AlarmsPlugin:
     PUMP_MS = 20  # how often the service's events are drained (the map shows them on the next frame)
     TABLE_INTERVAL_S = 0.25
     UNITS_INTERVAL_S = 2.0  # the nearest-unit offer follows moving units this often
+    STREET_MPP = 2.0  # ground metres per pixel, at most, when the operator focuses an alarm
 
     def __init__(self, host):
         self.host = host
@@ -297,6 +303,27 @@ class AlarmsPlugin:
         self._restore_selection()
         self._show_details()
 
+    def _map_xy(self, alarm) -> tuple[float, float]:
+        xy = self.layer.xy.get(alarm.id)
+        return xy if xy is not None else self.layer.projection.forward(alarm.lon_wgs, alarm.lat_wgs, "WGS84")
+
+    def show(self, alarm_id: str) -> None:
+        """Select an alarm and make sure its point is on screen."""
+        self.select(alarm_id)
+        a = self.book.get(alarm_id)
+        if a is not None:
+            self.host.ensure_visible(*self._map_xy(a))
+
+    def focus(self, alarm_id: str) -> None:
+        """Select an alarm, centre the map on it at street level at least, open its cameras."""
+        self.select(alarm_id)
+        a = self.book.get(alarm_id)
+        if a is None:
+            return
+        x, y = self._map_xy(a)
+        self.host.center_map(x, y, min_scale=mercator_scale(a.lat_wgs) / self.STREET_MPP)
+        self.open_selected_cameras()
+
     def _restore_selection(self) -> None:
         for row, a in enumerate(self.panel.model.rows):
             if a.id == self.selected_id:
@@ -310,8 +337,7 @@ class AlarmsPlugin:
         pick = new[0] if new else next((a for a in rows if a.id != self.selected_id), None)
         if pick is not None:
             self.select(pick.id)
-            x, y = self.layer.xy.get(pick.id) or self.layer.projection.forward(pick.lon_wgs, pick.lat_wgs, "WGS84")
-            self.host.center_map(x, y)
+            self.host.center_map(*self._map_xy(pick))
 
     def _map_selected(self, hit) -> None:
         if hit is not None and getattr(hit, "kind", "") == "alarm":

@@ -147,3 +147,23 @@ def test_dispatch_to_a_unit_typed_by_call_sign(ws, qtbot):
     plugin.move_selected(AlarmState.DISPATCHED)
     qtbot.waitUntil(lambda: session.alarms.get("D1").state == AlarmState.DISPATCHED, timeout=5000)
     assert session.alarms.get("D1").assigned_unit == "巡逻三组" and plugin.panel.unit_entry.text() == ""
+
+
+def test_double_click_in_the_queue_takes_the_map_to_the_alarm_at_street_level(ws, qtbot):
+    from PySide6.QtCore import Qt as _Qt
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("Z1", prio=4, typ="hazard_report"))  # priority 4: no auto-centre
+    qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["Z1"], timeout=5000)
+    canvas = w.canvas
+    canvas.zoom_home()
+    canvas.vp.pan_pixels(3000, 0)  # the alarm is far off-screen now
+    x, y = canvas.layer("alarms").xy["Z1"]
+    table = plugin.panel.table
+    rect = table.visualRect(plugin.panel.model.index(0, 1))
+    qtbot.mouseClick(table.viewport(), _Qt.LeftButton, pos=rect.center())
+    sx, sy = canvas.vp.to_screen(x, y)
+    assert 0 <= sx <= canvas.vp.width and 0 <= sy <= canvas.vp.height  # a click brings it on screen
+    assert plugin.selected_id == "Z1"
+    qtbot.mouseDClick(table.viewport(), _Qt.LeftButton, pos=rect.center())
+    assert abs(canvas.vp.cx - x) < 1.0 and abs(canvas.vp.cy - y) < 1.0
+    assert canvas.vp.ground_metres_per_pixel() <= plugin.STREET_MPP + 1e-9
