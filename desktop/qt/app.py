@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.core import i18n
@@ -40,6 +41,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     app.setApplicationName("Pingan Desk")
     app.setOrganizationName("Pingan")
     apply_theme(app, scale=1.8 if cfg.mode == "wall" else 1.0)
+    install_qt_translations(app, i18n.current_locale())
 
     try:
         folder = resolve_district(cfg.district, progress=_progress)
@@ -66,6 +68,14 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     start_plugins(window, cfg, district, bus=session.bus,
                             services={"alarms": session.alarms, "clock": session.clock,
                                       "operator": session.operator, "session": session})
+    from desktop.qt.audit import AuditLogDialog, AuditTrail
+    trail = AuditTrail(session.alarms, session.operator)
+    trail.attach(window)
+    trail.record("session_started", district.info.adcode, mode=cfg.mode, workstation=session.workstation)
+    audit_act = QAction(tr("Audit log…"), window)
+    audit_act.triggered.connect(lambda: AuditLogDialog(session.alarms, window).exec())
+    window.menu_tools.addAction(audit_act)
+    app.aboutToQuit.connect(lambda: trail.record("session_ended", district.info.adcode))  # before the stop below
     app.aboutToQuit.connect(session.stop)
     window.watch_feed(session.feed_status, cfg.broker or "")
     if session.player is not None:
@@ -93,6 +103,21 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     return app.exec()
 
 
+def install_qt_translations(app, locale: str):
+    """Qt's own strings (standard buttons, context menus of text fields) in the interface language.
+
+    Returns the installed translator, or None (English, or no catalog for the locale)."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+    if not locale or locale.startswith("en"):
+        return None
+    translator = QTranslator(app)
+    if not translator.load(f"qtbase_{locale}", QLibraryInfo.path(QLibraryInfo.TranslationsPath)):
+        log.info("no Qt translation for %s", locale)
+        return None
+    app.installTranslator(translator)
+    return translator
+
+
 def tune_runtime() -> None:
     """Interpreter settings for a GUI that shares the GIL with feed, journal and decode threads."""
     # With the default 5 ms switch interval the GUI thread can wait that long for the GIL
@@ -111,8 +136,6 @@ def freeze_heap() -> None:
 
 def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None):
     """Discover and enable plugins; returns the manager (kept on the window)."""
-    from PySide6.QtGui import QAction
-
     from desktop.core.feeds.bus import EventBus
     from desktop.core.plugin_api.host import PluginManager
     from desktop.paths import PLUGINS

@@ -255,6 +255,7 @@ class AlarmsPlugin:
             ids = self.linkage.cameras_for(alarm)
             if ids:
                 self.linked.append(ids)
+                self.service.audit(self.operator, "alarm_linkage", alarm.id, cameras=list(ids))
                 self.host.open_cameras(ids)
             if not self.selected_id:
                 self.select(alarm.id)

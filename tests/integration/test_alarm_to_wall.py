@@ -1,6 +1,7 @@
 """The whole chain with real servers: an alarm published to mosquitto reaches the operator
 window, and the camera whose field of view covers its point opens on the video wall by
-itself and plays real H.264 from the GStreamer RTSP server — no click."""
+itself and plays real H.264 from the GStreamer RTSP server — no click — and the audit log
+records who watched what."""
 import json
 from datetime import datetime, timezone
 
@@ -12,6 +13,7 @@ from desktop.core.district.loader import load_district
 from desktop.core.geo.crs import MapProjection
 from desktop.core.session import Session
 from desktop.qt.app import _wall_factory, start_plugins
+from desktop.qt.audit import AuditLogDialog, AuditTrail
 from desktop.qt.main_window import MainWindow
 from tests.fixtures.district import LAT0, LON0
 from tests.fixtures.mqtt import Publisher
@@ -39,6 +41,8 @@ def test_broker_alarm_opens_the_covering_camera_live_on_the_wall(qtbot, tiny_dis
     session = Session(cfg, d, w.projection, journal_path=tmp_path / "j.sqlite").start()
     mgr = start_plugins(w, cfg, d, bus=session.bus,
                         services={"alarms": session.alarms, "operator": "李警官", "clock": session.clock})
+    trail = AuditTrail(session.alarms, "李警官")
+    trail.attach(w)
     w.show()
     pub = Publisher(mqtt_broker, client_id="perimeter-gateway")
     try:
@@ -55,6 +59,16 @@ def test_broker_alarm_opens_the_covering_camera_live_on_the_wall(qtbot, tiny_dis
                         timeout=20000)
         frame = w.wall.tiles[0].frame.image
         assert frame.ndim == 3 and float(np.asarray(frame[..., :3], float).std()) > 5.0  # a picture, not a blank
+        # who watched what is on record: the linkage and the camera put on the wall
+        log = session.alarms.audit_log(50)
+        assert ("alarm_linkage", "WALL-1") in [(e.action, e.target) for e in log]
+        assert next(e for e in log if e.action == "alarm_linkage").detail["cameras"] == ["CAM000"]
+        opened = [e for e in log if e.action == "camera_opened"]
+        assert [e.target for e in opened] == ["CAM000"] and opened[0].operator == "李警官"
+        dialog = AuditLogDialog(session.alarms, w)
+        shown = {dialog.table.item(r, 4).text() for r in range(dialog.table.rowCount())}
+        assert {"WALL-1", "CAM000"} <= shown
+        dialog.close()
     finally:
         pub.close()
         mgr.unload_all()

@@ -96,6 +96,13 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         elif kind == "flush":
             svc.flush()
             send(("reply", cmd[1], True, None))
+        elif kind == "audit_log":
+            _, req, limit, operator = cmd
+            svc.flush()  # what was asked before this is in the answer
+            try:
+                send(("reply", req, True, svc.audit_log(limit, operator)))
+            except Exception as exc:  # noqa: BLE001 - e.g. the journal file is unreadable
+                send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
         return True
 
     running = True
@@ -374,6 +381,15 @@ class RemoteAlarmService(AlarmReads):
             return True
         except (concurrent.futures.TimeoutError, RuntimeError):
             return False
+
+    def audit_log(self, limit: int = 200, operator: str | None = None, timeout: float = 5.0):
+        """Latest operator actions, newest first, read by the feed process from the journal.
+
+        Raises RuntimeError when the feed process does not answer (restarting, or hung)."""
+        try:
+            return self._request("audit_log", int(limit), operator).result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise RuntimeError("the alarm feed process did not answer") from None
 
     def _request(self, kind: str, *args) -> concurrent.futures.Future:
         """Send a command that the child answers; while the child is down the future fails at

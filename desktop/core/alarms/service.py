@@ -330,7 +330,9 @@ class AlarmService(AlarmReads):
         return workflow.allowed(a.state)
 
     def audit_log(self, limit: int = 200, operator: str | None = None) -> list[AuditEntry]:
-        """Latest operator actions, newest first (read from the journal)."""
+        """Latest operator actions, newest first (read from the journal, after what is queued)."""
+        if self._thread is not None:
+            self.flush()
         return self.journal.audit_log(limit, operator)
 
     def counters(self) -> dict[str, Any]:

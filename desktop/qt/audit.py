@@ -1,0 +1,113 @@
+"""The audit trail of operator actions: who opened which camera, took which snapshot, when the
+session began and ended — written to the journal's audit table, and a dialog to read it.
+
+Watching public video is accountable; every camera put on the wall is recorded, whatever put
+it there (a drop, a double-click, a tour, an alarm's linkage).
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from desktop.core.i18n import tr
+
+log = logging.getLogger(__name__)
+
+def action_label(action: str) -> str:
+    """How an action reads in the dialog."""
+    if action == "session_started":
+        return tr("Session started")
+    if action == "session_ended":
+        return tr("Session ended")
+    if action == "camera_opened":
+        return tr("Camera opened on the wall")
+    if action == "snapshot":
+        return tr("Snapshot saved")
+    if action == "alarm_linkage":
+        return tr("Alarm opened its cameras")
+    return action
+
+
+class AuditTrail:
+    """Writes operator actions through the alarm service (``audit``), never raising into the UI."""
+
+    def __init__(self, service, operator: str):
+        self.service = service
+        self.operator = operator
+        self.failures = 0
+
+    def record(self, action: str, target: str = "", **detail) -> None:
+        try:
+            self.service.audit(self.operator, action, target, **detail)
+        except Exception:  # noqa: BLE001 - an audit failure is logged, the action still happens
+            self.failures += 1
+            log.exception("audit entry %s %s could not be written", action, target)
+
+    def attach(self, window) -> None:
+        """Record what happens on the window's video wall."""
+        wall = getattr(window, "wall", None)
+        if wall is None:
+            return
+        wall.camera_opened.connect(lambda tile, cid: self.record("camera_opened", cid, tile=int(tile) + 1))
+        wall.snapshot_saved.connect(lambda path: self.record("snapshot", path))
+
+
+class AuditLogDialog(QDialog):
+    """The latest operator actions, newest first, filtered by operator."""
+
+    COLUMNS = ("Time", "Operator", "Workstation", "Action", "Target", "Detail")
+
+    def __init__(self, service, parent=None, limit: int = 500):
+        super().__init__(parent)
+        self.service = service
+        self.limit = limit
+        self.setWindowTitle(tr("Audit log"))
+        self.resize(1000, 520)
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.operator = QLineEdit()
+        self.operator.setPlaceholderText(tr("Operator (all when empty)"))
+        self.operator.returnPressed.connect(self.refresh)
+        refresh = QPushButton(tr("Refresh"))
+        refresh.clicked.connect(self.refresh)
+        row.addWidget(self.operator, 1)
+        row.addWidget(refresh)
+        lay.addLayout(row)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels([tr(c) for c in self.COLUMNS])
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        lay.addWidget(self.table, 1)
+        self.status = QLabel("")
+        lay.addWidget(self.status)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        who = self.operator.text().strip() or None
+        try:
+            entries = self.service.audit_log(self.limit, who)
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, the program goes on
+            self.status.setText(tr("Could not read the audit log: {err}", err=exc))
+            self.status.setStyleSheet("color: #ff6e6e;")
+            return
+        self.table.setRowCount(len(entries))
+        for r, e in enumerate(entries):
+            detail = ", ".join(f"{k}={', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                               for k, v in sorted((e.detail or {}).items()))
+            cells = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.epoch)), e.operator, e.workstation,
+                     action_label(e.action), e.target, detail)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(str(text))
+                item.setToolTip(str(text))  # long targets (snapshot paths) and details are cut in the cell
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.status.setStyleSheet("")
+        self.status.setText(tr("{n} entries (newest first)", n=len(entries)))
