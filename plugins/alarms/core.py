@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from desktop.core.alarms.linkage import CameraArrays, cameras_covering, nearest_units
-from desktop.core.alarms.model import Alarm, AlarmEvent, EventKind
+from desktop.core.alarms.model import Alarm, AlarmEvent, AlarmState, EventKind
 
 
 @dataclass
@@ -71,6 +71,40 @@ class Linkage:
             if boats:
                 return boats
         return nearest_units(alarm.lon_wgs, alarm.lat_wgs, positions, free_only=True, k=k, kinds=land)
+
+
+@dataclass
+class Escalation:
+    """Urgent alarms nobody has acknowledged: how many, how late, and when to ring again.
+
+    An alarm of a priority in ``priorities`` still new ``ack_target_s`` after this workstation
+    received it is overdue (the field's "60-second rapid response"); while any is, the sound
+    repeats every ``repeat_s`` until someone acknowledges.
+    """
+
+    ack_target_s: float = 60.0
+    repeat_s: float = 15.0
+    priorities: tuple[int, ...] = (1, 2)
+    _last_ring: float = field(default=-1e18, repr=False)
+
+    def overdue(self, book: "AlarmBook", now: float) -> list[Alarm]:
+        """Overdue alarms, most urgent first (``now`` on the service clock)."""
+        out = []
+        top = max(self.priorities)
+        for a in book.sorted_alarms():
+            if a.priority > top:
+                break  # the book is sorted by priority: nothing urgent after this
+            if (a.state == AlarmState.NEW and a.priority in self.priorities
+                    and now - (a.received or a.epoch) > self.ack_target_s):
+                out.append(a)
+        return out
+
+    def ring_due(self, overdue: list[Alarm], now_mono: float) -> Alarm | None:
+        """The alarm to ring for now, or None (nothing overdue, or it rang less than ``repeat_s`` ago)."""
+        if not overdue or now_mono - self._last_ring < self.repeat_s:
+            return None
+        self._last_ring = now_mono
+        return overdue[0]
 
 
 @dataclass
@@ -171,6 +205,10 @@ class AlarmBook:
             if limit is not None and len(out) >= limit:
                 break
         return out
+
+    def sorted_alarms(self) -> list[Alarm]:
+        """Every alarm, priority first then newest (the book's own list: do not change it)."""
+        return self._items
 
     def open_alarms(self) -> list[Alarm]:
         return [a for a in self._items if a.is_open]

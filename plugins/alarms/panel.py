@@ -21,7 +21,7 @@ from desktop.core.geo.crs import mercator_scale
 from desktop.core.geo.spatial import PolygonIndex
 from desktop.core.i18n import add_catalog, current_locale, tr
 
-from .core import AlarmBook, Filters, Linkage, summarize
+from .core import AlarmBook, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer, PatrolUnitLayer
 from .sound import SoundPlayer
 from .table import AlarmTableModel, _clock
@@ -64,6 +64,10 @@ class AlarmPanel(QWidget):
         for w in (self.type_box, self.state_box, self.sub_box, self.open_only, self.auto_centre, self.mute):
             filters.addWidget(w)
         filters.addStretch(1)
+        self.overdue = QLabel("")  # urgent alarms nobody acknowledged in time
+        self.overdue.setStyleSheet("color: #ff5252; font-weight: bold;")
+        self.overdue.setVisible(False)
+        filters.addWidget(self.overdue)
         self.counters = QLabel("")
         filters.addWidget(self.counters)
         lay.addLayout(filters)
@@ -162,6 +166,7 @@ class AlarmsPlugin:
     TABLE_INTERVAL_S = 0.25
     UNITS_INTERVAL_S = 2.0  # the nearest-unit offer follows moving units this often
     STREET_MPP = 2.0  # ground metres per pixel, at most, when the operator focuses an alarm
+    ESCALATION_INTERVAL_S = 1.0  # how often overdue alarms are counted (a pass over the urgent ones)
 
     def __init__(self, host):
         self.host = host
@@ -178,6 +183,9 @@ class AlarmsPlugin:
         self._units_stale = False
         self._last_units = -1e9
         self._requests: list = []  # (future, alarm id) of workflow changes not yet confirmed
+        self.escalation = Escalation()
+        self._last_escalation = -1e9
+        self.clock = None
         self._land = None  # PolygonIndex of land (the district and its neighbours), for boats vs. cars
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
@@ -193,6 +201,7 @@ class AlarmsPlugin:
         district = self.host.service("district")
         projection = self.host.service("projection")
         self.operator = self.host.service("operator") or "operator"
+        self.clock = self.host.service("clock")  # the service clock (simulated in training)
         self.subdistricts = district.subdistricts() if district else []
         self.linkage = Linkage(CameraArrays.from_table(district.cameras)) if district else None
         if district is not None:
@@ -246,8 +255,25 @@ class AlarmsPlugin:
         if self._requests:
             self._check_requests()
         now = time.monotonic()
+        if now - self._last_escalation > self.ESCALATION_INTERVAL_S:
+            self._escalate(now)
         if self._units_stale and now - self._last_units > self.UNITS_INTERVAL_S:
             self._show_units()  # units move: the offer (and its ETAs) follows them
+
+    def _escalate(self, now_mono: float) -> None:
+        """Say how many urgent alarms wait too long for an acknowledgement, and ring again for them."""
+        self._last_escalation = now_mono
+        now = self.clock.time() if self.clock is not None else time.time()
+        late = self.escalation.overdue(self.book, now)
+        label = self.panel.overdue
+        if late:
+            oldest = max(now - (a.received or a.epoch) for a in late)
+            label.setText(tr("⚠ {n} urgent unacknowledged, oldest {m}:{s:02d}", n=len(late),
+                             m=int(oldest // 60), s=int(oldest % 60)))
+        label.setVisible(bool(late))
+        ring = self.escalation.ring_due(late, now_mono)
+        if ring is not None:
+            self.sound.play(ring.style.sound_path, min_gap_s=0.0)
 
     def _on_new(self, alarm) -> None:
         self.sound.play(alarm.style.sound_path)

@@ -167,3 +167,22 @@ def test_double_click_in_the_queue_takes_the_map_to_the_alarm_at_street_level(ws
     qtbot.mouseDClick(table.viewport(), _Qt.LeftButton, pos=rect.center())
     assert abs(canvas.vp.cx - x) < 1.0 and abs(canvas.vp.cy - y) < 1.0
     assert canvas.vp.ground_metres_per_pixel() <= plugin.STREET_MPP + 1e-9
+
+
+def test_an_urgent_alarm_left_unacknowledged_is_flagged_and_rings_again(ws, qtbot):
+    w, session, plugin = ws
+    plugin.escalation.ack_target_s, plugin.escalation.repeat_s = 0.3, 0.4
+    plugin.ESCALATION_INTERVAL_S = 0.05
+    session.bus.publish("pingan/alarm", alarm("U1", prio=1))
+    session.bus.publish("pingan/alarm", alarm("U4", prio=4, typ="hazard_report", source="s4"))  # not urgent
+    qtbot.waitUntil(lambda: plugin.book.get("U1") is not None, timeout=5000)
+    rang = len(plugin.sound.played)  # the new alarm's own ring
+    qtbot.waitUntil(lambda: plugin.panel.overdue.isVisibleTo(plugin.panel), timeout=5000)
+    assert "1 urgent" in plugin.panel.overdue.text()
+    qtbot.waitUntil(lambda: len(plugin.sound.played) >= rang + 2, timeout=5000)  # again, and again
+    plugin.select("U1")
+    plugin.move_selected(AlarmState.ACKNOWLEDGED)
+    qtbot.waitUntil(lambda: not plugin.panel.overdue.isVisibleTo(plugin.panel), timeout=5000)
+    quiet = len(plugin.sound.played)
+    qtbot.wait(800)
+    assert len(plugin.sound.played) == quiet  # acknowledged: the reminder stops
