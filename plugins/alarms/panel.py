@@ -373,6 +373,9 @@ class AlarmsPlugin:
     def _show_details(self) -> None:
         p = self.panel
         a = self.book.get(self.selected_id) if self.selected_id else None
+        # the same alarm, changed (a repeat folded in, a state change): the unit the operator
+        # chose stays chosen, so F4 never dispatches another one than the one picked
+        same_alarm = self._details_key is not None and self._details_key[0] == self.selected_id
         self._details_key = (self.selected_id, a.updated if a else None, a.count if a else None)
         if a is None:
             p.title.setText(tr("No alarm selected"))
@@ -402,7 +405,7 @@ class AlarmsPlugin:
         for state, b in p.btn.items():
             b.setEnabled(state in allowed)
         p.cams_btn.setEnabled(True)
-        self._show_units(keep_choice=False)
+        self._show_units(keep_choice=same_alarm)
 
     def at_sea(self, alarm) -> bool:
         """True when the alarm's point is on no land the dataset knows (district or neighbours)."""

@@ -186,3 +186,23 @@ def test_an_urgent_alarm_left_unacknowledged_is_flagged_and_rings_again(ws, qtbo
     quiet = len(plugin.sound.played)
     qtbot.wait(800)
     assert len(plugin.sound.played) == quiet  # acknowledged: the reminder stops
+
+
+def test_the_chosen_unit_stays_chosen_when_the_alarm_changes(ws, qtbot):
+    w, session, plugin = ws
+    for unit, d in (("C1", 0.001), ("C2", 0.003)):
+        session.bus.publish(f"pingan/patrol/{unit}/position", position(unit, "car", LON0 + 0.002 + d, LAT0 + 0.0025))
+    qtbot.waitUntil(lambda: len(session.alarms.unit_positions()) == 2, timeout=5000)
+    session.bus.publish("pingan/alarm", alarm("K1", source="phone-k"))
+    qtbot.waitUntil(lambda: plugin.selected_id == "K1" and offered(plugin) == ["C1", "C2"], timeout=5000)
+    plugin.panel.units.setCurrentRow(1)  # the operator picks the second unit
+    session.bus.publish("pingan/alarm", alarm("K2", source="phone-k"))  # a repeat folds into K1
+    qtbot.waitUntil(lambda: plugin.book.get("K1").count == 2, timeout=5000)
+    qtbot.waitUntil(lambda: plugin._details_key[2] == 2, timeout=5000)
+    assert plugin.panel.units.currentItem().data(256) == "C2"
+    plugin.move_selected(AlarmState.ACKNOWLEDGED)
+    qtbot.waitUntil(lambda: session.alarms.get("K1").state == AlarmState.ACKNOWLEDGED, timeout=5000)
+    qtbot.waitUntil(lambda: plugin._details_key[1] == plugin.book.get("K1").updated, timeout=5000)
+    plugin.move_selected(AlarmState.DISPATCHED)
+    qtbot.waitUntil(lambda: session.alarms.get("K1").state == AlarmState.DISPATCHED, timeout=5000)
+    assert session.alarms.get("K1").assigned_unit == "C2"

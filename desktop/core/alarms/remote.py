@@ -305,7 +305,8 @@ class RemoteAlarmService(AlarmReads):
                 old = self._alarms.get(a.id)
                 self._alarms[a.id] = a
                 if not first and old != a:
-                    self._out.append(AlarmEvent(EventKind.NEW if old is None else EventKind.UPDATED, alarm=a))
+                    fresh = old is None and a.state == AlarmState.NEW  # rings and links like any new alarm
+                    self._out.append(AlarmEvent(EventKind.NEW if fresh else EventKind.UPDATED, alarm=a))
             self._counters = _add_counters(self._counter_base, counters)
         self._restored.set()
 
