@@ -63,9 +63,10 @@ class _Plan:
     with_camera_ids: bool = False
 
 
-# The alarm programme (times for a 600 s scenario; scaled for other durations).
+# The alarm programme (times for a 600 s scenario; scaled for other durations). The first
+# alarm comes 5 s in, so the offline demo shows the workflow at once.
 _PLAN = [
-    _Plan(15, "perimeter", 2, ("hd", "ptz"), "GCJ02", "camera", "围界入侵：有人翻越护栏 / fence climbed",
+    _Plan(5, "perimeter", 2, ("hd", "ptz"), "GCJ02", "camera", "围界入侵：有人翻越护栏 / fence climbed",
           ("dispatched", 180), True),
     _Plan(40, "one_key", 1, ("hd",), "WGS84", "app", "一键报警：有人尾随 / caller being followed",
           ("dispatched", 90)),
