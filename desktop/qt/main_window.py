@@ -75,6 +75,10 @@ class LayersPanel(QTreeWidget):
             item.setCheckState(0, Qt.Checked if layer.visible else Qt.Unchecked)
             self.addTopLevelItem(item)
         self.blockSignals(False)
+        # every switch in sight: the dock gives the list the height it needs, not a scrollbar
+        rows = self.topLevelItemCount()
+        row_h = self.sizeHintForRow(0) if rows else self.fontMetrics().height() + 4
+        self.setMinimumHeight(min(rows * row_h + 2 * self.frameWidth() + 4, 600))
 
     def _toggled(self, item: QTreeWidgetItem, _col: int) -> None:
         layer = self.canvas.layer(item.data(0, Qt.UserRole))
