@@ -108,6 +108,52 @@ class Escalation:
 
 
 @dataclass
+class AlarmSettings:
+    """The plugin's ``[plugins.alarms]`` configuration; every key optional."""
+
+    ack_target_s: float = 60.0  # an urgent alarm unacknowledged this long is overdue
+    repeat_s: float = 15.0  # an overdue alarm rings again this often
+    escalate_priorities: tuple[int, ...] = (1, 2)
+    auto_open_priorities: tuple[int, ...] = (1, 2, 3)  # alarms that put their cameras on the wall
+    auto_open_interval_s: float = 3.0  # at most one automatic wall change this often
+    max_cameras: int = 4  # cameras opened for one alarm
+    sound: bool = True
+    auto_centre: bool = True
+
+    @classmethod
+    def from_dict(cls, data: dict) -> tuple["AlarmSettings", list[str]]:
+        """Settings from a config section, and an error naming each key that was wrong (left at
+        its default: a typo must not take the alarm panel away)."""
+        out, errors = cls(), []
+        positive = ("ack_target_s", "repeat_s", "auto_open_interval_s")
+        for key, value in (data or {}).items():
+            if key in positive:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    errors.append(f"plugins.alarms.{key}: a positive number of seconds, not {value!r}")
+                    continue
+                setattr(out, key, float(value))
+            elif key in ("escalate_priorities", "auto_open_priorities"):
+                if not (isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool)
+                                                        and 1 <= v <= 4 for v in value)):
+                    errors.append(f"plugins.alarms.{key}: a list of priorities 1-4, not {value!r}")
+                    continue
+                setattr(out, key, tuple(value))
+            elif key == "max_cameras":
+                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 36:
+                    errors.append(f"plugins.alarms.{key}: a whole number 1-36, not {value!r}")
+                    continue
+                out.max_cameras = value
+            elif key in ("sound", "auto_centre"):
+                if not isinstance(value, bool):
+                    errors.append(f"plugins.alarms.{key}: true or false, not {value!r}")
+                    continue
+                setattr(out, key, value)
+            else:
+                errors.append(f"plugins.alarms: unknown key {key!r}")
+        return out, errors
+
+
+@dataclass
 class Batch:
     """What one drain of the service's events means for the UI."""
 

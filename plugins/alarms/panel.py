@@ -21,7 +21,7 @@ from desktop.core.geo.crs import mercator_scale
 from desktop.core.geo.spatial import PolygonIndex
 from desktop.core.i18n import add_catalog, current_locale, tr
 
-from .core import AlarmBook, Escalation, Filters, Linkage, summarize
+from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer, PatrolUnitLayer
 from .sound import SoundPlayer
 from .table import AlarmTableModel, _clock
@@ -203,10 +203,20 @@ class AlarmsPlugin:
         self.operator = self.host.service("operator") or "operator"
         self.clock = self.host.service("clock")  # the service clock (simulated in training)
         self.subdistricts = district.subdistricts() if district else []
-        self.linkage = Linkage(CameraArrays.from_table(district.cameras)) if district else None
+        self.settings, errors = AlarmSettings.from_dict(self.host.settings())
+        for err in errors:
+            self.host.show_notice(tr("Configuration: {err} (the default is used)", err=err), "error")
+        st = self.settings
+        self.escalation = Escalation(ack_target_s=st.ack_target_s, repeat_s=st.repeat_s,
+                                     priorities=st.escalate_priorities)
+        self.linkage = (Linkage(CameraArrays.from_table(district.cameras), max_cameras=st.max_cameras,
+                                min_interval_s=st.auto_open_interval_s, auto_priorities=st.auto_open_priorities)
+                        if district else None)
         if district is not None:
             self._land = PolygonIndex([district.boundary.map_geom, *(c.map_geom for c in district.context)])
         self.panel = AlarmPanel(self)
+        self.panel.mute.setChecked(not st.sound)
+        self.panel.auto_centre.setChecked(st.auto_centre)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)
         self.units = PatrolUnitLayer(projection)

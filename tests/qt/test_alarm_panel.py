@@ -206,3 +206,25 @@ def test_the_chosen_unit_stays_chosen_when_the_alarm_changes(ws, qtbot):
     plugin.move_selected(AlarmState.DISPATCHED)
     qtbot.waitUntil(lambda: session.alarms.get("K1").state == AlarmState.DISPATCHED, timeout=5000)
     assert session.alarms.get("K1").assigned_unit == "C2"
+
+
+def test_plugin_settings_apply_and_a_wrong_key_is_named_not_fatal(qtbot, tiny_district, tmp_path):
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection())
+    qtbot.addWidget(w)
+    cfg = Config(operator="op", extra={"alarms": {"ack_target_s": 30, "repeat_s": "often", "max_cameras": 2,
+                                                  "sound": False, "colour": "red"}})
+    session = Session(cfg, d, w.projection, journal_path=tmp_path / "s.sqlite", demo_feed=False).start()
+    mgr = start_plugins(w, cfg, d, bus=session.bus, services={"alarms": session.alarms, "operator": "op"})
+    try:
+        rec = mgr.records["alarms"]
+        assert rec.state == "enabled", rec.last_error  # a typo does not take the panel away
+        plugin = rec.instance
+        assert plugin.escalation.ack_target_s == 30.0 and plugin.escalation.repeat_s == 15.0
+        assert plugin.linkage.max_cameras == 2 and not plugin.sound.enabled and plugin.panel.mute.isChecked()
+        errors = [text for _, level, text in w.notices if level == "error"]
+        assert any("plugins.alarms.repeat_s" in t for t in errors)
+        assert any("'colour'" in t for t in errors)
+    finally:
+        mgr.unload_all()
+        session.stop()
