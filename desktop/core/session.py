@@ -112,7 +112,7 @@ class Session:
         if self.feed is not None:
             return self.feed.status
         if self.player is not None:
-            return "scenario"
+            return "training" if self.cfg.mode == "training" else "scenario"
         return "none"
 
 

@@ -40,3 +40,4 @@ def test_which_changes_are_told():
     assert change_notice("reconnecting", "connected")[1] == "info"
     assert change_notice("connected", "connected") is None
     assert feed_state("something new").severity == "warning"
+    assert feed_state("training").label != feed_state("scenario").label  # a trainee knows it is not live

@@ -30,6 +30,8 @@ def _shown(status: str) -> tuple[str, str]:
         return tr("Feed process stopped: restarting…"), "error"
     if status == "scenario":
         return tr("Offline demo: scenario feed"), "info"
+    if status == "training":
+        return tr("Training: scenario on simulated time"), "info"
     if status == "stopped":
         return tr("Live feed stopped"), "warning"
     if status == "none":
