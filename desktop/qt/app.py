@@ -63,7 +63,15 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         window.show()
 
     from desktop.core.session import Session
-    session = Session(cfg, district, window.projection).start()
+    try:
+        session = Session(cfg, district, window.projection).start()
+    except Exception as exc:  # noqa: BLE001 - said plainly, not as a traceback
+        log.exception("the alarm service could not start")
+        msg = tr("Cannot start the alarm service: {err}", err=exc)
+        print(f"pingan-desk: {msg}", file=sys.stderr)
+        if not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            QMessageBox.critical(None, "Pingan Desk", msg)
+        return 3
     window.session = session
     start_plugins(window, cfg, district, bus=session.bus,
                             services={"alarms": session.alarms, "clock": session.clock,

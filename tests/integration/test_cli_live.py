@@ -28,3 +28,17 @@ def test_a_live_session_is_audited_from_start_to_end(tiny_district, mqtt_broker,
         assert started.detail["mode"] == "operator" and started.operator
     finally:
         svc.stop()
+
+
+def test_a_damaged_journal_does_not_keep_the_workstation_from_starting(tiny_district, mqtt_broker, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "alarms-999001.sqlite").write_bytes(b"\x00garbage" * 1000)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PINGAN_DATA=str(data))
+    res = subprocess.run([sys.executable, "-m", "desktop", "--district", str(tiny_district), "--broker", mqtt_broker.url,
+                          "--screenshot", str(tmp_path / "s.png"), "--after", "2", "--lang", "en"],
+                         capture_output=True, text=True, timeout=100, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "could not be read" in res.stderr  # told in the status bar (and the log)
+    kept = list(data.glob("alarms-999001.sqlite.unreadable-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == b"\x00garbage" * 1000

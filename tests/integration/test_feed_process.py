@@ -159,3 +159,12 @@ def test_a_hung_feed_process_is_killed_and_restarted(mqtt_broker, tmp_path):
     finally:
         pub.close()
         svc.stop()
+
+
+def test_a_feed_process_that_cannot_start_says_why_at_once(tmp_path):
+    svc = RemoteAlarmService(tmp_path / "x.sqlite", broker_url="mqtt://", workstation="ws-bad")
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="no host"):
+        svc.start(timeout=30)
+    assert time.monotonic() - t0 < 15  # the child's own reason, not a 30 s time-out
+    assert svc.restarts == 0 and svc.pid is None

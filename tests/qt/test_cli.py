@@ -66,3 +66,11 @@ def test_an_unknown_adcode_is_a_clear_error(tmp_path):
     env = dict(ENV, PINGAN_CACHE=str(tmp_path / "cache"))
     res = run("--district", "999999", "--screenshot", str(tmp_path / "x.png"), env=env)
     assert res.returncode == 3 and "999999" in res.stderr
+
+
+def test_an_alarm_service_that_cannot_start_is_a_clear_error(tiny_district, tmp_path):
+    env = dict(ENV, PINGAN_DATA=str(tmp_path / "data"))
+    res = run("--district", str(tiny_district), "--broker", "mqtt://", "--screenshot", str(tmp_path / "x.png"), "--lang", "en",
+              env=env)
+    assert res.returncode == 3, res.stderr[-2000:]
+    assert "Cannot start the alarm service" in res.stderr and "no host" in res.stderr

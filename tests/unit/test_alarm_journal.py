@@ -81,3 +81,43 @@ def test_journal_failure_still_shows_alarms(tmp_path):
         kinds = [e.kind for e in s.drain()]
         assert "new" in kinds and "journal_error" in kinds
         assert s.counters()["journal_errors"] == 1 and s.get("T-00001") is not None
+
+
+def test_an_unreadable_journal_is_set_aside_untouched_and_a_new_one_takes_alarms(tmp_path):
+    import pytest
+
+    from desktop.core.alarms.model import EventKind
+    db = tmp_path / "j.db"
+    garbage = b"not a database, but somebody's evidence " * 200
+    db.write_bytes(garbage)
+    with pytest.raises(sqlite3.DatabaseError):
+        Journal(db, recover=False)
+    assert db.read_bytes() == garbage  # refusing touches nothing
+    with AlarmService(db, workstation="ws") as s:
+        moved, why = s.journal.recovered
+        assert moved.read_bytes() == garbage and moved.name.startswith("j.db.unreadable-")
+        assert "not a database" in why
+        s.submit("pingan/alarm", alarm_payload(3))
+        s.flush()
+        events = s.drain()
+        errors = [e.message for e in events if e.kind == EventKind.JOURNAL_ERROR]
+        assert errors and str(moved) in errors[0] and str(db) in errors[0]  # the operator is told where
+        assert [e.alarm.id for e in events if e.kind == EventKind.NEW] == ["T-00003"]
+    with AlarmService(db, workstation="ws") as again:  # the new journal is a good one
+        assert again.journal.recovered is None and again.get("T-00003") is not None
+
+
+def test_a_journal_damaged_inside_is_set_aside_on_load(tmp_path):
+    db = tmp_path / "j.db"
+    with AlarmService(db, workstation="ws") as s:
+        for i in range(300):
+            s.submit("pingan/alarm", alarm_payload(i, text="x" * 400))
+        s.flush()
+    size = db.stat().st_size
+    assert size > 50_000
+    with open(db, "r+b") as f:  # keep the header page, scribble over the rest
+        f.seek(4096)
+        f.write(b"\xde\xad\xbe\xef" * ((size - 4096) // 4))
+    with AlarmService(db, workstation="ws") as s:
+        assert s.journal.recovered is not None
+        assert s.alarms() == []  # started empty; the damaged file waits for a rescue

@@ -22,14 +22,19 @@ threads may read (history, audit) through the same object.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from .model import Alarm, AlarmState, AuditEntry, Transition
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Journal", "JournalBatch", "JournalState", "SCHEMA_VERSION"]
 
@@ -151,22 +156,61 @@ class JournalBatch:
 class Journal:
     """A journal file (created if missing). Thread-safe; see the module text for its settings."""
 
-    def __init__(self, path: Path | str, synchronous: str = "FULL"):
+    def __init__(self, path: Path | str, synchronous: str = "FULL", recover: bool = True):
         if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA (OFF would lose alarms)")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._synchronous = synchronous.upper()
+        # (where the unreadable file went, why) when it had to be set aside: see recover()
+        self.recovered: tuple[Path, str] | None = None
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if not recover:
+                raise
+            self.recover(exc)
+
+    def _open(self) -> None:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per batch.
         self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
                                      timeout=10.0)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        self._conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            with self._lock:
+                self._conn.executescript(_SCHEMA)
+                self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                                   (str(SCHEMA_VERSION),))
+                self._conn.execute("SELECT COUNT(*) FROM alarms").fetchone()
+        except sqlite3.DatabaseError:
+            self._conn.close()
+            raise
+
+    def recover(self, exc: BaseException) -> Path:
+        """The file cannot be read (not a database, damaged): move it and its WAL aside, untouched,
+        for whoever will try to rescue it, and start a new empty journal in its place.
+
+        A damaged journal must not keep the workstation from taking new alarms. Returns the
+        new name of the old file (also in ``recovered``)."""
         with self._lock:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                               (str(SCHEMA_VERSION),))
+            try:
+                self._conn.close()
+            except (sqlite3.Error, AttributeError):
+                pass
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            moved = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    os.replace(src, Path(str(moved) + suffix))
+            self.recovered = (moved, f"{type(exc).__name__}: {exc}")
+            log.error("alarm journal %s could not be read (%s); moved to %s, a new journal is started",
+                      self.path, exc, moved)
+            self._open()
+        return moved
 
     @contextmanager
     def batch(self) -> Iterator[JournalBatch]:

@@ -64,9 +64,14 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
             pass
 
     bus = EventBus("child")
-    svc = AlarmService(journal, bus=bus, workstation=workstation, flood_window_s=flood_window_s,
-                       notify=wake).start()
-    feed = MqttFeed.from_url(broker_url, bus, workstation=workstation).start() if broker_url else None
+    try:
+        svc = AlarmService(journal, bus=bus, workstation=workstation, flood_window_s=flood_window_s,
+                           notify=wake).start()
+        feed = MqttFeed.from_url(broker_url, bus, workstation=workstation).start() if broker_url else None
+    except Exception as exc:  # noqa: BLE001 - told to the GUI, which says it to the operator
+        log.exception("the alarm feed process could not start")
+        send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
     send(("restored", svc.alarms(), svc.counters()))
     sel = selectors.DefaultSelector()
     sel.register(conn, selectors.EVENT_READ, "command")
@@ -205,13 +210,21 @@ class RemoteAlarmService(AlarmReads):
         self._stopping = threading.Event()
         self._life = threading.Lock()  # spawning a child and stopping exclude each other
         self._fails = 0  # restarts in a row of children that lived less than a minute
+        self._start_error: str | None = None
 
     # --- life cycle ----------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> "RemoteAlarmService":
+        """Start the feed process and wait for its journal. Raises RuntimeError with the child's
+        own reason when it cannot start (a restart later retries instead, with backoff)."""
         self._stopping.clear()
+        self._start_error = None
         self._spawn()
-        if not self._restored.wait(timeout):
-            raise RuntimeError("the alarm feed process did not start")
+        deadline = time.monotonic() + timeout
+        while not self._restored.wait(0.05):
+            if self._start_error is not None or time.monotonic() > deadline:
+                why = self._start_error or f"no answer in {timeout:.0f} s"
+                self.stop()
+                raise RuntimeError(f"the alarm feed process did not start: {why}")
         return self
 
     def _spawn(self) -> None:
@@ -289,6 +302,11 @@ class RemoteAlarmService(AlarmReads):
                         fut.set_result(msg[3])
                     else:
                         fut.set_exception(RuntimeError(msg[3]))
+            elif kind == "failed":
+                self.last_failure = msg[1]
+                if not self._restored.is_set():
+                    self._start_error = msg[1]  # start() reports it; no restart of a first start
+                    return
             elif kind == "stopped":
                 return
         if self._stopping.is_set():

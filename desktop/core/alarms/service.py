@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import queue
+import sqlite3
 import socket
 import threading
 from collections import Counter
@@ -208,7 +209,16 @@ class AlarmService(AlarmReads):
         self._since_prune = 0
 
         since = None if closed_retention_s is None else self.clock.time() - closed_retention_s
-        state = self.journal.load(closed_since=since)
+        try:
+            state = self.journal.load(closed_since=since)
+        except sqlite3.DatabaseError as exc:  # damaged past its first pages: set it aside, go on
+            self.journal.recover(exc)
+            state = self.journal.load(closed_since=since)
+        if self.journal.recovered is not None:
+            moved, why = self.journal.recovered
+            self._outbox.put_many([AlarmEvent(EventKind.JOURNAL_ERROR, message=tr(
+                "The alarm journal {path} could not be read ({err}); it was moved to {moved} and a new one "
+                "started", path=str(self.journal.path), err=why, moved=str(moved)))])
         self._alarms: dict[str, Alarm] = state.alarms
         self._seen: set[str] = state.seen_ids
         # Rebuild flood groups, so repeats right after a restart still fold.
