@@ -16,6 +16,7 @@ from desktop.core.alarms.service import AlarmService
 from desktop.core.clock import RealClock
 from desktop.core.config import Config
 from desktop.core.district.model import District
+from desktop.core.duty import Duty
 from desktop.core.feeds.bus import EventBus
 from desktop.core.geo.crs import MapProjection
 from desktop.core.geo.spatial import PolygonIndex
@@ -34,7 +35,7 @@ class Session:
         self.projection = projection
         self.bus = EventBus("local")
         self.workstation = cfg.workstation or socket.gethostname()
-        self.operator = cfg.operator or _login()
+        self.duty = Duty(cfg.operator or _login())  # who is on duty; handed over at a change of shift
         self.scenario = None
         self.player = None
         self.feed = None
@@ -71,6 +72,11 @@ class Session:
         else:
             self.alarms = AlarmService(journal_path, clock=self.clock, workstation=self.workstation,
                                        bus=self.bus, locate=self.locate)
+
+    @property
+    def operator(self) -> str:
+        """The name of the operator on duty now."""
+        return self.duty.name
 
     def locate(self, lon_wgs: float, lat_wgs: float) -> str:
         """The sub-district of a WGS84 point (for the alarm panel's filter), or ''."""

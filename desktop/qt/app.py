@@ -74,11 +74,20 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         return 3
     window.session = session
     start_plugins(window, cfg, district, bus=session.bus,
-                            services={"alarms": session.alarms, "clock": session.clock,
-                                      "operator": session.operator, "session": session})
+                  services={"alarms": session.alarms, "clock": session.clock, "operator": session.operator,
+                            "duty": session.duty, "session": session})
     from desktop.qt.audit import AuditLogDialog, AuditTrail
-    trail = AuditTrail(session.alarms, session.operator)
+    from desktop.qt.handover import HandoverDialog
+    trail = AuditTrail(session.alarms, session.duty)
     trail.attach(window)
+    window.show_duty(session.duty.name)
+    session.duty.on_hand_over(lambda old, new, note: (window.show_duty(new), window.show_notice(
+        tr("{new} took over the shift from {old}", new=new, old=old), "info")))
+    if cfg.mode != "wall":  # the wall has no operator at it
+        handover = QAction(tr("Hand over the shift…"), window)
+        handover.triggered.connect(lambda: HandoverDialog(session.duty, window).exec())
+        window.menu_file.insertAction(window.menu_file.actions()[0] if window.menu_file.actions() else None,
+                                      handover)
     trail.record("session_started", district.info.adcode, mode=cfg.mode, workstation=session.workstation)
     audit_act = QAction(tr("Audit log…"), window)
     audit_act.triggered.connect(lambda: AuditLogDialog(session.alarms, window).exec())

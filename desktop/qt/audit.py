@@ -28,23 +28,43 @@ def action_label(action: str) -> str:
         return tr("Snapshot saved")
     if action == "alarm_linkage":
         return tr("Alarm opened its cameras")
+    if action == "transition":
+        return tr("Workflow change")
     return action
 
 
 class AuditTrail:
-    """Writes operator actions through the alarm service (``audit``), never raising into the UI."""
+    """Writes operator actions through the alarm service (``audit``), never raising into the UI.
 
-    def __init__(self, service, operator: str):
+    ``operator`` is a :class:`~desktop.core.duty.Duty` (the name at the moment of each action,
+    and a hand-over is recorded as the end of one session and the start of the next) or a
+    fixed name."""
+
+    def __init__(self, service, operator):
         self.service = service
-        self.operator = operator
+        self.duty = operator if hasattr(operator, "hand_over") else None
+        self._name = str(operator)
         self.failures = 0
+        if self.duty is not None:
+            self.duty.on_hand_over(self._handed_over)
+
+    @property
+    def operator(self) -> str:
+        return self.duty.name if self.duty is not None else self._name
 
     def record(self, action: str, target: str = "", **detail) -> None:
+        self.record_as(self.operator, action, target, **detail)
+
+    def record_as(self, operator: str, action: str, target: str = "", **detail) -> None:
         try:
-            self.service.audit(self.operator, action, target, **detail)
+            self.service.audit(operator, action, target, **detail)
         except Exception:  # noqa: BLE001 - an audit failure is logged, the action still happens
             self.failures += 1
             log.exception("audit entry %s %s could not be written", action, target)
+
+    def _handed_over(self, old: str, new: str, note: str) -> None:
+        self.record_as(old, "session_ended", "", handed_over_to=new, note=note)
+        self.record_as(new, "session_started", "", took_over_from=old, note=note)
 
     def attach(self, window) -> None:
         """Record what happens on the window's video wall."""

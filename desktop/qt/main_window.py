@@ -311,6 +311,8 @@ class MainWindow(QMainWindow):
                                      hd=cams["hd"], cp=cams["checkpoint"],
                                      coastal=cams["coastal"] + cams["ptz"] + cams["radar"]))
         self.count_label.setStyleSheet(f"color: {TEXT_DIM};")
+        self.duty_label = QLabel("")  # who is on duty (set by show_duty)
+        self.duty_label.setVisible(False)
         self.feed_label = QLabel("")
         self.feed_label.setVisible(False)
         self._feed_status = None
@@ -319,11 +321,17 @@ class MainWindow(QMainWindow):
         self._feed_timer.setInterval(500)
         self._feed_timer.timeout.connect(self._poll_feed)
         sb.addWidget(self.notice_label, 1)
+        sb.addPermanentWidget(self.duty_label)
         sb.addPermanentWidget(self.feed_label)
         sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.zoom_label)
         sb.addPermanentWidget(self.crs_box)
         sb.addPermanentWidget(self.coord_label)
+
+    def show_duty(self, name: str) -> None:
+        """Name the operator on duty in the status bar."""
+        self.duty_label.setText(tr("On duty: {name}", name=name))
+        self.duty_label.setVisible(True)
 
     def watch_feed(self, status_fn, source: str = "") -> None:
         """Show the live feed's state (``status_fn()``, e.g. ``Session.feed_status``) in the

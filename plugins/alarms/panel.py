@@ -187,6 +187,8 @@ class AlarmsPlugin:
         self._last_escalation = -1e9
         self.clock = None
         self._land = None  # PolygonIndex of land (the district and its neighbours), for boats vs. cars
+        self._duty = None
+        self._operator = "operator"
         self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
 
     # --- life cycle ----------------------------------------------------------------------
@@ -200,7 +202,8 @@ class AlarmsPlugin:
         self.book = AlarmBook(self.service.alarms())  # what the journal restored
         district = self.host.service("district")
         projection = self.host.service("projection")
-        self.operator = self.host.service("operator") or "operator"
+        self._duty = self.host.service("duty")  # the operator on duty, handed over at a change of shift
+        self._operator = self.host.service("operator") or "operator"  # a host without hand-over
         self.clock = self.host.service("clock")  # the service clock (simulated in training)
         self.subdistricts = district.subdistricts() if district else []
         self.settings, errors = AlarmSettings.from_dict(self.host.settings())
@@ -234,6 +237,11 @@ class AlarmsPlugin:
 
     def unregister(self) -> None:
         self.sound.enabled = False
+
+    @property
+    def operator(self) -> str:
+        """Who is on duty now: workflow changes and the audit are made in this name."""
+        return self._duty.name if self._duty is not None else self._operator
 
     # --- the per-frame pump --------------------------------------------------------------
     def pump(self) -> None:

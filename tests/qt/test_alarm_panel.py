@@ -228,3 +228,40 @@ def test_plugin_settings_apply_and_a_wrong_key_is_named_not_fatal(qtbot, tiny_di
     finally:
         mgr.unload_all()
         session.stop()
+
+
+def test_after_a_hand_over_changes_and_the_audit_are_in_the_new_operators_name(qtbot, tiny_district, tmp_path):
+    from desktop.core.duty import Duty
+    from desktop.qt.audit import AuditTrail
+    from desktop.qt.handover import HandoverDialog
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection())
+    qtbot.addWidget(w)
+    cfg = Config()
+    duty = Duty("早班-张")
+    session = Session(cfg, d, w.projection, journal_path=tmp_path / "h.sqlite", demo_feed=False).start()
+    trail = AuditTrail(session.alarms, duty)
+    mgr = start_plugins(w, cfg, d, bus=session.bus, services={"alarms": session.alarms, "duty": duty})
+    try:
+        plugin = mgr.records["alarms"].instance
+        session.bus.publish("pingan/alarm", alarm("H1"))
+        qtbot.waitUntil(lambda: plugin.selected_id == "H1", timeout=5000)
+        plugin.move_selected(AlarmState.ACKNOWLEDGED)
+        qtbot.waitUntil(lambda: session.alarms.get("H1").state == AlarmState.ACKNOWLEDGED, timeout=5000)
+        dialog = HandoverDialog(duty, w)
+        dialog.accept()  # no name: refused, said in the dialog
+        assert duty.name == "早班-张" and dialog.error.text()
+        dialog.name.setText("中班-李")
+        dialog.note.setText("H1 已确认，待派警")
+        dialog.accept()
+        assert duty.name == "中班-李"
+        plugin.panel.unit_entry.setText("巡逻一组")
+        plugin.move_selected(AlarmState.DISPATCHED)
+        qtbot.waitUntil(lambda: session.alarms.get("H1").state == AlarmState.DISPATCHED, timeout=5000)
+        assert [t.operator for t in session.alarms.get("H1").history] == ["早班-张", "中班-李"]
+        log = [e for e in reversed(session.alarms.audit_log(20)) if e.action.startswith("session_")]
+        assert [(e.operator, e.action) for e in log] == [("早班-张", "session_ended"), ("中班-李", "session_started")]
+        assert log[0].detail["handed_over_to"] == "中班-李" and log[1].detail["note"] == "H1 已确认，待派警"
+    finally:
+        mgr.unload_all()
+        session.stop()
