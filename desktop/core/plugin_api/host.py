@@ -108,6 +108,27 @@ class PluginHost:
     def show_notice(self, text: str, level: str = "info") -> None:
         raise NotImplementedError
 
+    def timer(self, interval_ms: int, callback: Callable[[], None]) -> Any:
+        """A repeating timer on the GUI thread, stopped when the plugin is disabled."""
+        raise NotImplementedError
+
+    def on_map_selected(self, callback: Callable[[Any], None]) -> None:
+        """Be told when the operator selects something on the map (a hit, or None)."""
+        raise NotImplementedError
+
+    def select_on_map(self, hit: Any) -> None:
+        """Select (highlight) a feature on the map, as a click would."""
+        raise NotImplementedError
+
+    def center_map(self, x: float, y: float, min_scale: float | None = None) -> None:
+        """Centre the map on map coordinates (``service('projection')`` converts), zooming in
+        to at least ``min_scale`` pixels per map unit when given."""
+        raise NotImplementedError
+
+    def ensure_visible(self, x: float, y: float, inner: float = 0.8) -> bool:
+        """Move the map only if (x, y) lies outside the middle ``inner`` of the view; True if it moved."""
+        raise NotImplementedError
+
     def service(self, name: str) -> Any:
         """A shared core service by name (``alarms``, ``district``, ``clock``, ``bus``…), or None."""
         return self._manager.services.get(name)
