@@ -262,6 +262,7 @@ def test_after_a_hand_over_changes_and_the_audit_are_in_the_new_operators_name(q
         log = [e for e in reversed(session.alarms.audit_log(20)) if e.action.startswith("session_")]
         assert [(e.operator, e.action) for e in log] == [("早班-张", "session_ended"), ("中班-李", "session_started")]
         assert log[0].detail["handed_over_to"] == "中班-李" and log[1].detail["note"] == "H1 已确认，待派警"
+        assert trail.failures == 0
     finally:
         mgr.unload_all()
         session.stop()

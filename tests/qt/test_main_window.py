@@ -100,7 +100,6 @@ def test_a_jump_past_the_cache_margin_leaves_no_unpainted_edge(window):
 
 
 def test_an_area_lists_its_cameras_for_a_tour(window):
-    from desktop.qt.map.layer import Hit
     cell = window.district.grid[0]
     x, y = cell.map_geom.representative_point().coords[0]
     hit = window.canvas.layer("grid").hit_test(x, y, window.canvas.vp)

@@ -1,6 +1,5 @@
 """The Qt host facade: docks, layers, actions and bus subscriptions added and removed symmetrically;
 a plugin that raises in every hook and callback leaves the host and the other plugins running."""
-import textwrap
 
 import pytest
 from PySide6.QtWidgets import QDockWidget
@@ -108,7 +107,6 @@ def test_a_plugin_failing_anywhere_is_disabled_and_the_host_goes_on(window, qtbo
     qtbot.waitUntil(lambda: bad.state == "failed", timeout=3000)
     assert needle in bad.last_error or needle in window.notice_label.text()
     assert "bad" in window.notice_label.text() or any("bad" in t for _, _, t in window.notices)
-    titles = [d.windowTitle() for d in window.findChildren(QDockWidget)]
     qtbot.waitUntil(lambda: "bad panel" not in [d.windowTitle() for d in window.findChildren(QDockWidget)
                                                 if d.parent() is not None], timeout=2000)
     assert window.canvas.layer("bad-layer") is None

@@ -15,7 +15,7 @@ def test_clip_pairs_look_like_camera_streams(video_clips):
             s = c.streams.video[0]
             assert (s.codec_context.width, s.codec_context.height) == size
             assert s.codec_context.name == "h264" and float(s.average_rate) == 25
-            keys, n, bframes = [], 0, 0
+            keys, n = [], 0
             for pkt in c.demux(s):
                 if pkt.size == 0:
                     continue

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from desktop.core.video.source import CameraStreams, StreamSpec
+from desktop.core.video.source import StreamSpec
 from desktop.core.video.worker import DecodeWorker, wait_for_state
 
 pytestmark = pytest.mark.timeout(60)
