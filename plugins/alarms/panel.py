@@ -70,6 +70,10 @@ class AlarmPanel(QWidget):
         filters.addWidget(self.overdue)
         self.counters = QLabel("")
         filters.addWidget(self.counters)
+        self.rejected_btn = QPushButton(tr("Rejected…"))  # what was refused, and why
+        self.rejected_btn.setVisible(False)
+        self.rejected_btn.clicked.connect(plugin.host.guard(lambda *_: plugin.show_rejections(), "rejected messages"))
+        filters.addWidget(self.rejected_btn)
         lay.addLayout(filters)
 
         split = QSplitter(Qt.Horizontal)
@@ -339,6 +343,7 @@ class AlarmsPlugin:
         self.panel.counters.setToolTip("\n".join(f"{k}: {v}" for k, v in sorted(c.get("rejected_by_reason", {}).items())))
         if c.get("rejected") and not self.panel.counters.styleSheet():  # a style change re-polishes: once
             self.panel.counters.setStyleSheet("color: #ffca28;")
+            self.panel.rejected_btn.setVisible(True)
 
     # --- selection and details -----------------------------------------------------------
     def select(self, alarm_id: str) -> None:
@@ -497,6 +502,13 @@ class AlarmsPlugin:
                                       "warning")
                 self._dirty = True
         self._requests = waiting
+
+    def show_rejections(self):
+        """The latest rejected feed messages in a dialog (returned, for tests)."""
+        from .rejections import RejectionsDialog
+        dialog = RejectionsDialog(self.service, self.panel)
+        dialog.show()
+        return dialog
 
     def open_selected_cameras(self) -> None:
         a = self.service.get(self.selected_id) if self.selected_id else None

@@ -56,6 +56,10 @@ def test_broker_to_panel_workflow_back_to_broker_and_restart(qtbot, tiny_distric
                                      "text": "有人尾随"})
         qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["M2"], timeout=15000)
         qtbot.waitUntil(lambda: "rejected 2" in plugin.panel.counters.text(), timeout=5000)
+        dialog = plugin.show_rejections()  # read from the feed process
+        reasons = sorted(dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount()))
+        assert len(reasons) == 2 and all(dialog.table.item(r, 1).text() == "pingan/alarm" for r in range(2))
+        dialog.close()
         assert w.canvas.layer("alarms").animating()  # flashing until acknowledged
         assert plugin.linked and plugin.linked[0][0] == "CAM000"
         plugin.select("M2")

@@ -101,6 +101,11 @@ def test_rejected_payloads_are_counted_in_the_panel(ws, qtbot):
     session.bus.publish("pingan/alarm", alarm("ok1"))
     qtbot.waitUntil(lambda: "rejected 1" in plugin.panel.counters.text(), timeout=5000)
     qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["ok1"], timeout=5000)
+    assert plugin.panel.rejected_btn.isVisibleTo(plugin.panel)
+    dialog = plugin.show_rejections()  # what was refused, and why
+    assert dialog.table.rowCount() == 1
+    assert [dialog.table.item(0, c).text() for c in (1, 2)] == ["pingan/alarm", "invalid_json"]
+    dialog.close()
 
 
 def position(unit, kind, lon, lat):

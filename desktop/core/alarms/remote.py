@@ -101,6 +101,8 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         elif kind == "flush":
             svc.flush()
             send(("reply", cmd[1], True, None))
+        elif kind == "rejections":
+            send(("reply", cmd[1], True, svc.recent_rejections(cmd[2])))
         elif kind == "audit_log":
             _, req, limit, operator = cmd
             svc.flush()  # what was asked before this is in the answer
@@ -407,6 +409,13 @@ class RemoteAlarmService(AlarmReads):
         Raises RuntimeError when the feed process does not answer (restarting, or hung)."""
         try:
             return self._request("audit_log", int(limit), operator).result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise RuntimeError("the alarm feed process did not answer") from None
+
+    def recent_rejections(self, limit: int = 100, timeout: float = 5.0):
+        """The latest rejected payloads, newest first (kept by the feed process)."""
+        try:
+            return self._request("rejections", int(limit)).result(timeout)
         except concurrent.futures.TimeoutError:
             raise RuntimeError("the alarm feed process did not answer") from None
 

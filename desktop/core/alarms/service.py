@@ -27,7 +27,7 @@ import queue
 import sqlite3
 import socket
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -200,6 +200,7 @@ class AlarmService(AlarmReads):
         self._lock = threading.RLock()  # guards the committed views below
         self._counters: Counter = Counter()
         self._rejected: Counter = Counter()
+        self._recent_rejections: deque = deque(maxlen=200)  # for whoever commissions a feed
         self._pending_remote: dict[str, list[StateMessage]] = {}
         self._patrol: dict[str, PatrolPosition] = {}
         self._cameras: dict[str, CameraStatus] = {}
@@ -355,6 +356,11 @@ class AlarmService(AlarmReads):
             out["rejected_by_reason"] = dict(self._rejected)
             out["coalesced"] = self._outbox.coalesced
         return out
+
+    def recent_rejections(self, limit: int = 100) -> list[Rejection]:
+        """The latest rejected payloads (topic, reason, field, message), newest first."""
+        with self._lock:
+            return list(self._recent_rejections)[::-1][:limit]
 
     def rejections(self) -> dict[str, int]:
         """Rejected payloads per reason (keys of :data:`desktop.core.feeds.schema.REASONS`)."""
@@ -539,6 +545,7 @@ class AlarmService(AlarmReads):
             self._rejected[rej.reason] += 1
             n = self._rejected[rej.reason]
             totals = dict(self._rejected)
+            self._recent_rejections.append(rej)
         if n <= 20 or n % 1000 == 0:  # a stream of garbage must not flood the log too
             log.warning("rejected payload on %s [%s]: %s%s", rej.topic, rej.reason, rej.message,
                         f" ({n} so far)" if n > 20 else "")
