@@ -175,7 +175,7 @@ def summarize(events: list[AlarmEvent]) -> Batch:
         if ev.kind == EventKind.NEW and ev.alarm is not None:
             b.new.append(ev.alarm)
             b.changed = True
-        elif ev.kind in (EventKind.FOLDED, EventKind.UPDATED, EventKind.STATE_CHANGED):
+        elif ev.kind in (EventKind.FOLDED, EventKind.UPDATED, EventKind.STATE_CHANGED, EventKind.FORGOTTEN):
             b.changed = True
         elif ev.kind == EventKind.REJECTED:
             b.rejected = dict(ev.counters or {})
@@ -211,14 +211,17 @@ class AlarmBook:
     def get(self, alarm_id: str) -> Alarm | None:
         return self._by_id.get(alarm_id)
 
+    def _unlink(self, old: Alarm) -> None:
+        k = old.sort_key()
+        i = self._bisect.bisect_left(self._keys, k)
+        if i < len(self._keys) and self._keys[i] == k:
+            del self._keys[i]
+            del self._items[i]
+
     def upsert(self, alarm: Alarm) -> None:
         old = self._by_id.get(alarm.id)
         if old is not None:
-            k = old.sort_key()
-            i = self._bisect.bisect_left(self._keys, k)
-            if i < len(self._keys) and self._keys[i] == k:
-                del self._keys[i]
-                del self._items[i]
+            self._unlink(old)
         k = alarm.sort_key()
         i = self._bisect.bisect_left(self._keys, k)
         self._keys.insert(i, k)
@@ -233,7 +236,16 @@ class AlarmBook:
                                                     EventKind.STATE_CHANGED):
                 self.upsert(ev.alarm)
                 changed[ev.alarm.id] = ev.alarm
+            elif ev.alarm is not None and ev.kind == EventKind.FORGOTTEN:
+                self.remove(ev.alarm.id)
+                changed.pop(ev.alarm.id, None)
         return list(changed.values())
+
+    def remove(self, alarm_id: str) -> None:
+        """Take an alarm out of the book (closed past the retention)."""
+        old = self._by_id.pop(alarm_id, None)
+        if old is not None:
+            self._unlink(old)
 
     def rows(self, filters: Filters, limit: int | None = None) -> list[Alarm]:
         """Alarms passing ``filters``, priority first then newest."""

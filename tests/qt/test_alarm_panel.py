@@ -271,3 +271,17 @@ def test_after_a_hand_over_changes_and_the_audit_are_in_the_new_operators_name(q
     finally:
         mgr.unload_all()
         session.stop()
+
+
+def test_a_forgotten_closed_alarm_leaves_the_queue(ws, qtbot):
+    w, session, plugin = ws
+    session.bus.publish("pingan/alarm", alarm("OLD1"))
+    qtbot.waitUntil(lambda: plugin.selected_id == "OLD1", timeout=5000)
+    plugin.move_selected(AlarmState.FALSE_ALARM)
+    qtbot.waitUntil(lambda: session.alarms.get("OLD1").state == AlarmState.FALSE_ALARM, timeout=5000)
+    plugin.panel.open_only.setChecked(False)  # closed alarms are listed too
+    qtbot.waitUntil(lambda: [a.id for a in plugin.panel.model.rows] == ["OLD1"], timeout=5000)
+    session.alarms.closed_retention_s = 0.0
+    assert session.alarms.forget_closed()
+    qtbot.waitUntil(lambda: plugin.book.get("OLD1") is None, timeout=5000)
+    qtbot.waitUntil(lambda: plugin.panel.model.rows == [], timeout=5000)

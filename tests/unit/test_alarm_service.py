@@ -198,3 +198,25 @@ def test_core_never_imports_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_closed_alarms_past_the_retention_leave_memory_not_the_journal(tmp_path):
+    clock = SimClock(T0, paused=True)
+    with AlarmService(tmp_path / "r.db", clock=clock, workstation="ws", closed_retention_s=3600) as s:
+        for i in range(3):
+            s.submit("pingan/alarm", alarm_payload(i, time="2024-06-01T09:00:00+08:00"))
+        s.flush()
+        s.transition("T-00000", "false_alarm", "op").result(5)
+        s.transition("T-00001", "acknowledged", "op").result(5)
+        s.drain()
+        clock.advance(1800)
+        s.forget_closed()
+        assert len(s.alarms()) == 3 and s.drain() == []  # closed, but not long enough
+        clock.advance(1900)
+        s.forget_closed()
+        assert sorted(a.id for a in s.alarms()) == ["T-00001", "T-00002"]  # open ones stay, however old
+        events = s.drain()
+        assert [(e.kind, e.alarm.id) for e in events] == [(EventKind.FORGOTTEN, "T-00000")]
+        assert s.counters()["forgotten"] == 1
+    with AlarmService(tmp_path / "r.db", clock=clock, closed_retention_s=None) as again:
+        assert again.get("T-00000") is not None  # the journal keeps everything

@@ -277,6 +277,16 @@ class Journal:
                 "SELECT msg_id, time, received FROM occurrences WHERE alarm_id = ? ORDER BY received",
                 (alarm_id,)).fetchall()
 
+    def occurrence_ids(self, alarm_ids: list[str]) -> set[str]:
+        """The message ids folded into these alarms."""
+        out: set[str] = set()
+        with self._lock:
+            for k in range(0, len(alarm_ids), 500):
+                chunk = alarm_ids[k:k + 500]
+                out.update(r[0] for r in self._conn.execute(
+                    f"SELECT msg_id FROM occurrences WHERE alarm_id IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
     def audit_log(self, limit: int = 200, operator: str | None = None) -> list[AuditEntry]:
         """The latest operator actions, newest first."""
         sql = "SELECT epoch, time, operator, workstation, action, target, detail FROM audit"

@@ -188,6 +188,7 @@ class EventKind(StrEnum):
     PATROL = "patrol"  # a patrol unit moved
     CAMERA_STATUS = "camera_status"  # a camera reported a status (online/offline/fault)
     JOURNAL_ERROR = "journal_error"  # the journal could not be written (disk?): show a banner
+    FORGOTTEN = "forgotten"  # closed longer ago than the retention: leaves memory (not the journal)
 
 
 @dataclass(frozen=True)

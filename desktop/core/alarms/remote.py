@@ -290,7 +290,9 @@ class RemoteAlarmService(AlarmReads):
                 events = [replace(e, alarm=self._located(e.alarm)) if e.alarm is not None else e for e in events]
                 with self._lock:
                     for e in events:
-                        if e.alarm is not None:
+                        if e.kind == EventKind.FORGOTTEN and e.alarm is not None:
+                            self._alarms.pop(e.alarm.id, None)
+                        elif e.alarm is not None:
                             self._alarms[e.alarm.id] = e.alarm
                     self._out.extend(events)
                     self._counters = _add_counters(self._counter_base, counters)

@@ -27,6 +27,7 @@ import queue
 import sqlite3
 import socket
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -116,6 +117,7 @@ class _Audit:
 @dataclass
 class _Flush:
     done: threading.Event = field(default_factory=threading.Event)
+    forget: bool = False  # also forget closed alarms past the retention (see forget_closed)
 
 
 _STOP = object()
@@ -182,6 +184,8 @@ class AlarmService(AlarmReads):
     (optional) tags new alarms for the panel's sub-district filter.
     """
 
+    FORGET_EVERY_S = 3600.0  # how often closed alarms past the retention leave memory
+
     def __init__(self, journal: Journal | Path | str, *, clock: Clock | None = None,
                  workstation: str = "", bus: EventBus | None = None,
                  flood_window_s: float = 60.0, locate: Callable[[float, float], str] | None = None,
@@ -208,6 +212,8 @@ class AlarmService(AlarmReads):
         self._thread: threading.Thread | None = None
         self._max_event_epoch = 0.0
         self._since_prune = 0
+        self.closed_retention_s = closed_retention_s
+        self._last_forget = time.monotonic()
 
         since = None if closed_retention_s is None else self.clock.time() - closed_retention_s
         try:
@@ -395,7 +401,14 @@ class AlarmService(AlarmReads):
     def _run(self) -> None:
         running = True
         while running:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=self.FORGET_EVERY_S)]
+            except queue.Empty:  # quiet hours: still forget what is past its retention
+                try:
+                    self._forget_closed()
+                except Exception:  # noqa: BLE001 - never let the worker die
+                    log.exception("alarm service: forgetting closed alarms failed")
+                continue
             while len(batch) < self.batch_max:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -509,6 +522,8 @@ class AlarmService(AlarmReads):
                     self.bus.publish(state_topic(t.alarm_id), t.to_payload(), sender=self)
                 except Exception:
                     log.exception("could not publish the state change of alarm %s", t.alarm_id)
+        if any(f.forget for f in b.flushes) or time.monotonic() - self._last_forget > self.FORGET_EVERY_S:
+            self._forget_closed()
         for f in b.flushes:
             f.done.set()
         self._maybe_prune(counts)
@@ -654,6 +669,37 @@ class AlarmService(AlarmReads):
         if updated.state.terminal:
             self.flood.forget(updated.id)
         counts["transitions"] += 1
+
+    def forget_closed(self, timeout: float = 10.0) -> bool:
+        """Forget now (not at the next hourly pass) the closed alarms past the retention."""
+        if self._thread is None:
+            raise RuntimeError("AlarmService is not started")
+        f = _Flush(forget=True)
+        self._queue.put(f)
+        return f.done.wait(timeout)
+
+    def _forget_closed(self) -> None:
+        """Drop from memory the alarms closed longer ago than the retention, as a restart would.
+
+        They stay in the journal; a workstation that runs for weeks holds what one started
+        today holds. The UI is told with a ``forgotten`` event per alarm."""
+        self._last_forget = time.monotonic()
+        if self.closed_retention_s is None:
+            return
+        cutoff = self.clock.time() - self.closed_retention_s
+        with self._lock:
+            old = [a for a in self._alarms.values() if a.state.terminal and (a.updated or a.epoch) < cutoff]
+            for a in old:
+                del self._alarms[a.id]
+            self._counters["forgotten"] += len(old)
+        if not old:
+            return
+        try:
+            self._seen.difference_update(self.journal.occurrence_ids([a.id for a in old]))
+        except Exception:  # noqa: BLE001 - keeping a few ids too many is harmless
+            log.exception("could not read the message ids of forgotten alarms")
+        self._outbox.put_many([AlarmEvent(EventKind.FORGOTTEN, alarm=a) for a in old])
+        log.info("forgot %d alarms closed before the retention", len(old))
 
     def _maybe_prune(self, counts: Counter) -> None:
         # Flood groups of long-quiet sources can no longer match: keep the table small.
