@@ -523,7 +523,10 @@ class AlarmService(AlarmReads):
                 except Exception:
                     log.exception("could not publish the state change of alarm %s", t.alarm_id)
         if any(f.forget for f in b.flushes) or time.monotonic() - self._last_forget > self.FORGET_EVERY_S:
-            self._forget_closed()
+            try:
+                self._forget_closed()
+            except Exception:  # noqa: BLE001 - this batch is journaled already; forget next time
+                log.exception("alarm service: forgetting closed alarms failed")
         for f in b.flushes:
             f.done.set()
         self._maybe_prune(counts)
