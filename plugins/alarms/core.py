@@ -19,6 +19,7 @@ class Filters:
     state: str | None = None
     subdistrict: str | None = None
     open_only: bool = True
+    text: str = ""  # words the id, source, text, sub-district, type or unit must contain (any case)
 
     def query(self) -> dict:
         return {
@@ -250,9 +251,14 @@ class AlarmBook:
     def rows(self, filters: Filters, limit: int | None = None) -> list[Alarm]:
         """Alarms passing ``filters``, priority first then newest."""
         out = []
+        words = filters.text.lower().split()
         for a in self._items:
             if filters.open_only and not a.is_open:
                 continue
+            if words:
+                hay = " ".join((a.id, a.source, a.text, a.subdistrict, a.type_label, a.assigned_unit)).lower()
+                if not all(w in hay for w in words):
+                    continue
             if filters.type is not None and a.type != filters.type:
                 continue
             if filters.state is not None and str(a.state) != filters.state:

@@ -60,8 +60,14 @@ class AlarmPanel(QWidget):
         for box in (self.type_box, self.state_box, self.sub_box):
             box.currentIndexChanged.connect(refresh)
         self.open_only.toggled.connect(refresh)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(tr("Search id, source, text…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(self.search.placeholderText()) + 40)
+        self.search.textChanged.connect(refresh)
         self.mute.toggled.connect(lambda on: setattr(plugin.sound, "enabled", not on))
-        for w in (self.type_box, self.state_box, self.sub_box, self.open_only, self.auto_centre, self.mute):
+        for w in (self.search, self.type_box, self.state_box, self.sub_box, self.open_only, self.auto_centre,
+                  self.mute):
             filters.addWidget(w)
         filters.addStretch(1)
         self.overdue = QLabel("")  # urgent alarms nobody acknowledged in time
@@ -160,7 +166,8 @@ class AlarmPanel(QWidget):
 
     def filters(self) -> Filters:
         return Filters(type=self.type_box.currentData(), state=self.state_box.currentData(),
-                       subdistrict=self.sub_box.currentData(), open_only=self.open_only.isChecked())
+                       subdistrict=self.sub_box.currentData(), open_only=self.open_only.isChecked(),
+                       text=self.search.text())
 
 
 class AlarmsPlugin:

@@ -63,6 +63,13 @@ def test_queue_sorts_by_priority_then_time_and_filters(ws, qtbot):
     box = plugin.panel.type_box
     box.setCurrentIndex(box.findData("fire"))
     assert [a.id for a in plugin.panel.model.rows] == ["high"]
+    box.setCurrentIndex(0)
+    plugin.panel.search.setText("S3")  # words in the id, source, text… any case
+    assert [a.id for a in plugin.panel.model.rows] == ["mid"]
+    plugin.panel.search.setText("fire mid")
+    assert [a.id for a in plugin.panel.model.rows] == []  # every word must match
+    plugin.panel.search.setText("测试 low")
+    assert [a.id for a in plugin.panel.model.rows] == ["low"]
 
 
 def test_flood_from_one_source_folds_into_one_row(ws, qtbot):
