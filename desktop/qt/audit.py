@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton
 
 from desktop.core.i18n import tr
+from desktop.qt.records_dialog import RecordsDialog
 
 log = logging.getLogger(__name__)
 
@@ -75,18 +75,15 @@ class AuditTrail:
         wall.snapshot_saved.connect(lambda path: self.record("snapshot", path))
 
 
-class AuditLogDialog(QDialog):
+class AuditLogDialog(RecordsDialog):
     """The latest operator actions, newest first, filtered by operator."""
 
     COLUMNS = ("Time", "Operator", "Workstation", "Action", "Target", "Detail")
 
     def __init__(self, service, parent=None, limit: int = 500):
-        super().__init__(parent)
+        super().__init__(tr("Audit log"), parent, size=(1000, 520))
         self.service = service
         self.limit = limit
-        self.setWindowTitle(tr("Audit log"))
-        self.resize(1000, 520)
-        lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.operator = QLineEdit()
         self.operator.setPlaceholderText(tr("Operator (all when empty)"))
@@ -95,19 +92,7 @@ class AuditLogDialog(QDialog):
         refresh.clicked.connect(self.refresh)
         row.addWidget(self.operator, 1)
         row.addWidget(refresh)
-        lay.addLayout(row)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels([tr(c) for c in self.COLUMNS])
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        lay.addWidget(self.table, 1)
-        self.status = QLabel("")
-        lay.addWidget(self.status)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
+        self.top.addLayout(row)
         self.refresh()
 
     def refresh(self) -> None:
@@ -115,19 +100,12 @@ class AuditLogDialog(QDialog):
         try:
             entries = self.service.audit_log(self.limit, who)
         except Exception as exc:  # noqa: BLE001 - shown in the dialog, the program goes on
-            self.status.setText(tr("Could not read the audit log: {err}", err=exc))
-            self.status.setStyleSheet("color: #ff6e6e;")
+            self.show_error(tr("Could not read the audit log: {err}", err=exc))
             return
-        self.table.setRowCount(len(entries))
-        for r, e in enumerate(entries):
+        rows = []
+        for e in entries:
             detail = ", ".join(f"{k}={', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
                                for k, v in sorted((e.detail or {}).items()))
-            cells = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.epoch)), e.operator, e.workstation,
-                     action_label(e.action), e.target, detail)
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(str(text))
-                item.setToolTip(str(text))  # long targets (snapshot paths) and details are cut in the cell
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        self.status.setStyleSheet("")
-        self.status.setText(tr("{n} entries (newest first)", n=len(entries)))
+            rows.append((time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.epoch)), e.operator, e.workstation,
+                         action_label(e.action), e.target, detail))
+        self.fill(rows, tr("{n} entries (newest first)", n=len(entries)))

@@ -409,15 +409,16 @@ class RemoteAlarmService(AlarmReads):
         """Latest operator actions, newest first, read by the feed process from the journal.
 
         Raises RuntimeError when the feed process does not answer (restarting, or hung)."""
-        try:
-            return self._request("audit_log", int(limit), operator).result(timeout)
-        except concurrent.futures.TimeoutError:
-            raise RuntimeError("the alarm feed process did not answer") from None
+        return self._ask(timeout, "audit_log", int(limit), operator)
 
     def recent_rejections(self, limit: int = 100, timeout: float = 5.0):
         """The latest rejected payloads, newest first (kept by the feed process)."""
+        return self._ask(timeout, "rejections", int(limit))
+
+    def _ask(self, timeout: float, kind: str, *args):
+        """A question for the feed process: its answer, or RuntimeError when none comes."""
         try:
-            return self._request("rejections", int(limit)).result(timeout)
+            return self._request(kind, *args).result(timeout)
         except concurrent.futures.TimeoutError:
             raise RuntimeError("the alarm feed process did not answer") from None
 
