@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QHeaderView, QLabel, QMai
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.core.district.model import District
+from desktop.core.feeds.status import change_notice, feed_state
 from desktop.core.geo.crs import MapProjection, gk3_zone_crs
 from desktop.core.i18n import tr
 from desktop.core.video.source import redact_url
@@ -343,7 +344,6 @@ class MainWindow(QMainWindow):
         self._feed_timer.start()
 
     def _poll_feed(self) -> None:
-        from desktop.core.feeds.status import change_notice, feed_state
         try:
             status = self._feed_fn() if self._feed_fn is not None else "none"
         except Exception as exc:  # noqa: BLE001 - the indicator must not take the window down
