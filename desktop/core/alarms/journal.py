@@ -242,8 +242,12 @@ class Journal:
                     f"SELECT {', '.join(_ALARM_COLS)} FROM alarms WHERE state NOT IN (?, ?) OR updated >= ?",
                     (str(AlarmState.RESOLVED), str(AlarmState.FALSE_ALARM), closed_since)).fetchall()
             histories: dict[str, list[Transition]] = {}
-            for r in c.execute("SELECT alarm_id, from_state, to_state, operator, epoch, time, note,"
-                               " origin, unit FROM transitions ORDER BY seq"):
+            sql = "SELECT alarm_id, from_state, to_state, operator, epoch, time, note, origin, unit FROM transitions"
+            args: tuple = ()
+            if closed_since is not None:  # only the histories of the alarms kept: years of journal stay on disk
+                sql += (" WHERE alarm_id IN (SELECT id FROM alarms WHERE state NOT IN (?, ?) OR updated >= ?)")
+                args = (str(AlarmState.RESOLVED), str(AlarmState.FALSE_ALARM), closed_since)
+            for r in c.execute(sql + " ORDER BY seq", args):
                 histories.setdefault(r[0], []).append(_transition(r))
             if closed_since is None:
                 seen = {r[0] for r in c.execute("SELECT msg_id FROM occurrences")}
