@@ -76,25 +76,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     start_plugins(window, cfg, district, bus=session.bus,
                   services={"alarms": session.alarms, "clock": session.clock, "operator": session.operator,
                             "duty": session.duty, "session": session})
-    from desktop.qt.audit import AuditLogDialog, AuditTrail
-    from desktop.qt.handover import HandoverDialog
-    trail = AuditTrail(session.alarms, session.duty)
-    trail.attach(window)
-    window.show_duty(session.duty.name)
-    session.duty.on_hand_over(lambda old, new, note: (window.show_duty(new), window.show_notice(
-        tr("{new} took over the shift from {old}", new=new, old=old), "info")))
-    if cfg.mode != "wall":  # the wall has no operator at it
-        handover = QAction(tr("Hand over the shift…"), window)
-        handover.triggered.connect(lambda: HandoverDialog(session.duty, window).exec())
-        window.menu_file.insertAction(window.menu_file.actions()[0] if window.menu_file.actions() else None,
-                                      handover)
-    trail.record("session_started", district.info.adcode, mode=cfg.mode, workstation=session.workstation)
-    audit_act = QAction(tr("Audit log…"), window)
-    audit_act.triggered.connect(lambda: AuditLogDialog(session.alarms, window).exec())
-    window.menu_tools.addAction(audit_act)
-    app.aboutToQuit.connect(lambda: trail.record("session_ended", district.info.adcode))  # before the stop below
-    app.aboutToQuit.connect(session.stop)
-    window.watch_feed(session.feed_status, cfg.broker or "")
+    attach_operator_tools(app, window, session, cfg, district)
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
     elif cfg.broker:
@@ -118,6 +100,30 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
             app.exit(0 if ok else 4)
         QTimer.singleShot(int(after * 1000), shoot)
     return app.exec()
+
+
+def attach_operator_tools(app, window, session, cfg: Config, district) -> None:
+    """The session's tools in the window: the audit trail and its log, the operator on duty and
+    the change of shift (not on a wall, which has no operator), and the feed state."""
+    from desktop.qt.audit import AuditLogDialog, AuditTrail
+    from desktop.qt.handover import HandoverDialog
+    trail = AuditTrail(session.alarms, session.duty)
+    trail.attach(window)
+    if cfg.mode != "wall":
+        window.show_duty(session.duty.name)
+        session.duty.on_hand_over(lambda old, new, note: (window.show_duty(new), window.show_notice(
+            tr("{new} took over the shift from {old}", new=new, old=old), "info")))
+        handover = QAction(tr("Hand over the shift…"), window)
+        handover.triggered.connect(lambda: HandoverDialog(session.duty, window).exec())
+        first = window.menu_file.actions()[0] if window.menu_file.actions() else None
+        window.menu_file.insertAction(first, handover)
+    trail.record("session_started", district.info.adcode, mode=cfg.mode, workstation=session.workstation)
+    audit_act = QAction(tr("Audit log…"), window)
+    audit_act.triggered.connect(lambda: AuditLogDialog(session.alarms, window).exec())
+    window.menu_tools.addAction(audit_act)
+    app.aboutToQuit.connect(lambda: trail.record("session_ended", district.info.adcode))  # before the stop below
+    app.aboutToQuit.connect(session.stop)
+    window.watch_feed(session.feed_status, cfg.broker or "")
 
 
 def install_qt_translations(app, locale: str):

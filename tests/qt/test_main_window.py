@@ -126,3 +126,29 @@ def test_the_selected_camera_shows_its_view_cone(window):
     canvas.select(hit)
     after = _render(canvas).pixelColor(px, py)
     assert after.lightness() > before.lightness()
+
+
+@pytest.mark.parametrize("mode", ["operator", "wall"])
+def test_operator_tools_in_the_window(qtbot, tiny_district, tmp_path, mode, qapp):
+    from desktop.core.config import Config
+    from desktop.core.session import Session
+    from desktop.qt.app import attach_operator_tools
+    d = load_district(tiny_district)
+    w = MainWindow(d, MapProjection())
+    qtbot.addWidget(w)
+    cfg = Config(mode=mode, operator="值班员甲")
+    session = Session(cfg, d, w.projection, journal_path=tmp_path / "t.sqlite", demo_feed=False).start()
+    try:
+        attach_operator_tools(qapp, w, session, cfg, d)
+        file_items = [a.text() for a in w.menu_file.actions()]
+        tools = [a.text() for a in w.menu_tools.actions()]
+        assert "Audit log…" in tools
+        if mode == "operator":
+            assert file_items[0] == "Hand over the shift…" and "值班员甲" in w.duty_label.text()
+            session.duty.hand_over("值班员乙")
+            assert "值班员乙" in w.duty_label.text() and "took over" in w.notice_label.text()
+        else:  # a wall has nobody at it to hand over
+            assert "Hand over the shift…" not in file_items and not w.duty_label.isVisibleTo(w)
+        assert w.feed_label.isVisibleTo(w)
+    finally:
+        session.stop()
