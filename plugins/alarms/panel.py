@@ -24,7 +24,7 @@ from desktop.core.i18n import add_catalog, current_locale, tr
 from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer, PatrolUnitLayer
 from .sound import SoundPlayer
-from .table import AlarmTableModel, _clock
+from .table import AlarmTableModel, clock_text
 
 HERE = Path(__file__).resolve().parent
 
@@ -429,7 +429,7 @@ class AlarmsPlugin:
         p.info.setText("\n".join(l for l in lines if l))
         p.history.clear()
         for t in a.history:
-            p.history.addItem(f"{_clock(t.epoch)}  {t.from_state.label} → {t.to_state.label}  {t.operator}"
+            p.history.addItem(f"{clock_text(t.epoch)}  {t.from_state.label} → {t.to_state.label}  {t.operator}"
                               + (f"  {t.unit}" if t.unit else "") + (f"  «{t.note}»" if t.note else ""))
         allowed = set(self.service.allowed_transitions(a.id))
         for state, b in p.btn.items():

@@ -10,7 +10,7 @@ from desktop.core.alarms.model import AlarmState
 from desktop.core.i18n import tr
 
 
-def _clock(epoch: float) -> str:
+def clock_text(epoch: float) -> str:
     """Wall-clock time of the workstation (the sender's offset is in the details)."""
     return time.strftime("%H:%M:%S", time.localtime(epoch))
 
@@ -67,7 +67,7 @@ class AlarmTableModel(QAbstractTableModel):
     def _look(self, a) -> tuple:
         entry = self._looks.get(id(a))
         if entry is None or entry[0] is not a:
-            texts = (str(a.priority), a.type_label, a.state_label, _clock(a.last_epoch or a.epoch),
+            texts = (str(a.priority), a.type_label, a.state_label, clock_text(a.last_epoch or a.epoch),
                      a.subdistrict, str(a.count) if a.count > 1 else "", a.source, a.text)
             fg = (self._brush("#ffffff") if a.state == AlarmState.NEW
                   else None if a.is_open else self._brush("#7f93a3"))
