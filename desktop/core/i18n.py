@@ -36,22 +36,56 @@ def default_locale() -> str:
     return "zh_CN"
 
 
+_base: dict[str, str] = {}
+_owned: dict[str, dict[str, str]] = {}  # owner (a plugin id) -> its catalog, removable
+
+
+def _rebuild() -> None:
+    global _catalog
+    merged = dict(_base)
+    for entries in _owned.values():
+        merged.update(entries)
+    _catalog = merged
+
+
 def set_locale(name: str) -> str:
-    """Switch the active catalog; unknown locales fall back to English. Returns the locale used."""
-    global _catalog, _current
-    _catalog = {}
+    """Switch the active catalog; unknown locales fall back to English. Returns the locale used.
+
+    Catalogs added with an owner are dropped: they were for the previous locale."""
+    global _base, _current
+    _base = {}
+    _owned.clear()
     _current = "en"
     if name and name != "en":
         path = RESOURCES / "i18n" / f"{name}.json"
         if path.exists():
-            _catalog = json.loads(path.read_text(encoding="utf-8"))
+            _base = json.loads(path.read_text(encoding="utf-8"))
             _current = name
+    _rebuild()
     return _current
 
 
-def add_catalog(entries: dict[str, str]) -> None:
-    """Merge extra translations (a plugin's own) into the active catalog."""
-    _catalog.update(entries)
+def add_catalog(entries: dict[str, str], owner: str | None = None) -> None:
+    """Merge extra translations into the active catalog. With an ``owner`` (a plugin id) they
+    can be taken out again with :func:`remove_catalog` (a disabled plugin leaves none behind)."""
+    if not isinstance(entries, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                for k, v in entries.items()):
+        raise ValueError("a translation catalog must map source strings to translated strings")
+    if owner is None:
+        _base.update(entries)
+    else:
+        _owned.setdefault(owner, {}).update(entries)
+    _rebuild()
+
+
+def remove_catalog(owner: str) -> None:
+    """Take out the translations added under ``owner``."""
+    if _owned.pop(owner, None) is not None:
+        _rebuild()
+
+
+def catalog_owners() -> list[str]:
+    return sorted(_owned)
 
 
 def current_locale() -> str:

@@ -162,15 +162,27 @@ def start_plugins(window, cfg: Config, district, extra_folders=(), services: dic
     from desktop.core.feeds.bus import EventBus
     from desktop.core.plugin_api.host import PluginManager
     from desktop.paths import PLUGINS
-    from desktop.qt.host import GuiPump, QtPluginHost, install_plugin_excepthook
+    from desktop.core.plugin_api.streams import AlarmSource, BusLink, RemoteLink, StreamHub
+    from desktop.qt.host import GuiPump, QtPluginHost, StreamPump, install_plugin_excepthook
     from desktop.qt.plugin_dialog import PluginDialog
 
     bus = bus or EventBus("local")
     pump = GuiPump(parent=window)
     svc = {"district": district, "bus": bus, "projection": window.projection, "config": cfg}
     svc.update(services or {})
+    # The streams every plugin reads: the alarm service's events (one drain, many readers) and
+    # bus messages, from the in-process bus or forwarded by the feed process.
+    hub = StreamHub()
+    sources = []
+    alarms = svc.get("alarms")
+    if alarms is not None:
+        sources.append(AlarmSource(hub, alarms))
+    links = [RemoteLink(hub, alarms) if hasattr(alarms, "forward") else BusLink(hub, bus)]
+    for extra in svc.get("stream_sources", ()):
+        sources.append(extra(hub) if callable(extra) else extra)
+    stream_pump = StreamPump(hub, sources, parent=window)
     manager = PluginManager(mode=cfg.mode, disabled=cfg.plugins_disabled, settings=cfg.extra, services=svc,
-                            notify=window.show_notice, defer=lambda fn: QTimer.singleShot(0, fn))
+                            notify=window.show_notice, defer=lambda fn: QTimer.singleShot(0, fn), hub=hub)
     manager.host_factory = lambda m, mgr: QtPluginHost(m, mgr, window, bus, pump)
     manager.discover([PLUGINS, *extra_folders])
     for err in manager.discovery_errors:
@@ -178,6 +190,7 @@ def start_plugins(window, cfg: Config, district, extra_folders=(), services: dic
     manager.enable_all()
     install_plugin_excepthook(manager)
     window.plugin_manager, window.bus, window.pump = manager, bus, pump
+    window.stream_hub, window.stream_pump, window.stream_links = hub, stream_pump, links
     act = QAction(tr("Plugins…"), window)
     act.triggered.connect(lambda: PluginDialog(manager, window).exec())
     window.menu_tools.addAction(act)

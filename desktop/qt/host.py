@@ -14,6 +14,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QToolBar
 
 from desktop.core.plugin_api.host import PluginHost, PluginManager
 
@@ -74,8 +75,17 @@ class QtPluginHost(PluginHost):
         self._window = window
         self._bus = bus
         self._pump = pump
+        self._toolbar = None
+        self._futures: set = set()
 
     def subscribe(self, topic_filter: str, callback: Callable[[str, dict], None]):
+        """One call per message, on the GUI thread, live as offline (through the stream hub;
+        prefer :meth:`stream` for floods: one call per frame)."""
+        if self._manager.hub is not None:
+            def each(items, cb=callback):
+                for topic, payload in items:
+                    cb(topic, payload)
+            return self.stream("bus", each, topic_filter=topic_filter)
         guarded = self.guard(callback, f"message on {topic_filter}")
         sub = self._bus.subscribe(topic_filter, lambda topic, payload: self._pump.post(guarded, topic, payload))
         self._track(f"subscription {topic_filter}", sub.unsubscribe)
@@ -85,6 +95,7 @@ class QtPluginHost(PluginHost):
         self._bus.publish(topic, payload)
 
     def add_panel(self, panel_id: str, title: str, widget, area: str = "right"):
+        self._check_declared("panels", panel_id)
         dock = self._window.add_dock(f"{self.plugin_id}.{panel_id}", title, widget, AREAS.get(area, AREAS["right"]))
         self._window.menu_view.addAction(dock.toggleViewAction())
         if area in ("bottom", "top"):  # a strip under the map, not half the screen
@@ -94,14 +105,17 @@ class QtPluginHost(PluginHost):
         return dock
 
     def add_map_layer(self, layer) -> None:
+        self._check_declared("map_layers", layer.id)
         # a layer's paint and hit-test run inside Qt's paint/mouse events: guard them here
         layer.paint = self.guard(layer.paint, f"paint of layer {layer.id}")
         layer.hit_test = self.guard(layer.hit_test, f"hit-test of layer {layer.id}")
         self._window.add_map_layer(layer)
         self._track(f"map layer {layer.id}", lambda: self._window.remove_map_layer(layer))
+        self._register_layer(layer)
 
     def add_action(self, action_id: str, text: str, callback: Callable[[], None],
                    shortcut: str | None = None, menu: str = "tools"):
+        self._check_declared("actions", action_id)
         action = QAction(text, self._window)
         action.setObjectName(f"{self.plugin_id}.{action_id}")
         if shortcut:
@@ -119,6 +133,65 @@ class QtPluginHost(PluginHost):
             action.deleteLater()
         self._track(f"action {action_id}", undo)
         return action
+
+    def add_toolbar_action(self, action_id: str, text: str, callback: Callable[[], None], *,
+                           checkable: bool = False, tooltip: str = ""):
+        self._check_declared("toolbar", action_id)
+        if self._toolbar is None:
+            from desktop.core.i18n import current_locale
+            bar = QToolBar(self.manifest.display_name(current_locale()), self._window)
+            bar.setObjectName(f"toolbar-{self.plugin_id}")
+            self._window.addToolBar(Qt.TopToolBarArea, bar)
+            self._toolbar = bar
+
+            def undo():
+                self._window.removeToolBar(bar)
+                bar.deleteLater()
+                self._toolbar = None
+            self._track("toolbar", undo)
+        action = QAction(text, self._toolbar)
+        action.setObjectName(f"{self.plugin_id}.{action_id}")
+        action.setCheckable(checkable)
+        if tooltip:
+            action.setToolTip(tooltip)
+        action.triggered.connect(self.guard(lambda *_: callback(), f"toolbar {action_id}"))
+        self._toolbar.addAction(action)
+        return action
+
+    def add_feature_action(self, action_id: str, text: str, callback: Callable[[object], None],
+                           kinds=()) -> None:
+        self._check_declared("feature_actions", action_id)
+        entry = (f"{self.plugin_id}.{action_id}", text, tuple(kinds),
+                 self.guard(callback, f"map menu {action_id}"))
+        self._window.feature_actions.append(entry)
+        self._track(f"map menu {action_id}", lambda: self._window.feature_actions.remove(entry)
+                    if entry in self._window.feature_actions else None)
+
+    def run_in_background(self, fn: Callable[[], object], on_done=None, on_error=None,
+                          what: str = "background work"):
+        done = self.guard(on_done, f"{what} (result)") if on_done is not None else None
+        failed = self.guard(on_error, f"{what} (error)") if on_error is not None else None
+        plugin_name = self.manifest.name
+        future = _executor().submit(fn)
+        futures = self._futures
+        futures.add(future)
+
+        def finish(f):  # on the GUI thread
+            futures.discard(f)
+            if f.cancelled() or self.closed:
+                return
+            exc = f.exception()
+            if exc is None:
+                if done is not None:
+                    done(f.result())
+            elif failed is not None:
+                failed(exc)
+            else:
+                log.error("plugin %s: %s failed: %s", self.plugin_id, what, exc)
+                self._window.show_notice(f"{plugin_name}: {what} failed: {exc}", "error")
+        future.add_done_callback(lambda f: self._pump.post(finish, f))
+        self._track(f"background {what}", lambda: future.cancel())
+        return future
 
     def timer(self, interval_ms: int, callback: Callable[[], None]) -> QTimer:
         """A repeating GUI timer owned by the plugin (stopped when it is disabled)."""
@@ -160,6 +233,44 @@ class QtPluginHost(PluginHost):
     def center_map(self, x: float, y: float, min_scale: float | None = None) -> None:
         """Centre the map on map coordinates (see ``service('projection')`` to convert)."""
         self._window.canvas.center_on(x, y, min_scale)
+
+
+_EXECUTOR = None
+
+
+def _executor():
+    """The pool plugins' background work runs on (two threads: this is a 2-core class of PC,
+    and the GUI thread must keep one)."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        import concurrent.futures
+        _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="plugin-work")
+    return _EXECUTOR
+
+
+class StreamPump(QObject):
+    """Once per frame: pull the sources (the alarm service's drain) into the hub, then deliver
+    every stream subscriber's batch. One timer for all plugins."""
+
+    def __init__(self, hub, sources=(), interval_ms: int = 33, parent=None):
+        super().__init__(parent)
+        self.hub = hub
+        self.sources = list(sources)
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+
+    def tick(self) -> int:
+        for source in self.sources:
+            try:
+                source.pump()
+            except Exception:  # noqa: BLE001 - a failing source must not stop the others
+                log.exception("stream source failed")
+        return self.hub.deliver()
+
+    def stop(self) -> None:
+        self._timer.stop()
 
 
 def install_plugin_excepthook(manager: PluginManager) -> None:

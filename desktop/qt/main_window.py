@@ -11,7 +11,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHeaderView, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHeaderView, QLabel, QMainWindow, QMenu,
                                QMessageBox, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("Pingan Desk — {name}", name=district.info.name))
         self.resize(1600, 960)
         self._pending_notices: list[tuple[str, str]] = []
+        # (id, text, kinds, callback(hit)) entries of the map's right-click menu, added by plugins
+        self.feature_actions: list[tuple[str, str, tuple, object]] = []
 
         self.canvas = MapCanvas()
         self.layers = build_district_layers(district)
@@ -188,6 +190,7 @@ class MainWindow(QMainWindow):
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.selected.connect(self.details.show_hit)
         self.canvas.activated.connect(self._activated)
+        self.canvas.context_requested.connect(self.show_feature_menu)
         self.canvas.view_changed.connect(self._update_zoom_label)
         self.canvas.layer_failed.connect(
             lambda lid, err: self.show_notice(tr("Map layer {id} failed and was hidden: {err}", id=lid, err=err), "error"))
@@ -409,6 +412,31 @@ class MainWindow(QMainWindow):
         if self.wall is not None:
             self.wall.stop()
         super().closeEvent(e)
+
+    def feature_menu(self, hit: Hit | None) -> QMenu | None:
+        """The right-click menu for a feature: the plugins' entries for its kind (None: no entries)."""
+        if hit is None:
+            return None
+        entries = [e for e in self.feature_actions if not e[2] or hit.kind in e[2]]
+        if not entries:
+            return None
+        menu = QMenu(self)
+        menu.setObjectName("feature-menu")
+        title = menu.addAction(hit.title)
+        title.setEnabled(False)
+        menu.addSeparator()
+        for entry_id, text, _kinds, callback in entries:
+            act = menu.addAction(text)
+            act.setObjectName(entry_id)
+            act.triggered.connect(lambda _=False, cb=callback: cb(hit))
+        return menu
+
+    def show_feature_menu(self, hit: Hit | None, global_pos) -> None:
+        menu = self.feature_menu(hit)
+        if menu is not None:
+            self.canvas.select(hit)
+            menu.exec(global_pos)
+            menu.deleteLater()
 
     def _activated(self, hit: Hit) -> None:
         if hit.kind == "camera":

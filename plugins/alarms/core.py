@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from desktop.core.alarms.linkage import CameraArrays, cameras_covering, nearest_units
-from desktop.core.alarms.model import Alarm, AlarmEvent, AlarmState, EventKind
+from desktop.sdk import Alarm, AlarmEvent, AlarmState, CameraArrays, EventKind, cameras_covering, nearest_units
 
 
 @dataclass

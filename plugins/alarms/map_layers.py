@@ -9,10 +9,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
-from desktop.core.alarms.model import AlarmState, priority_style
-from desktop.core.i18n import tr
-from desktop.qt.map.camera_layer import FragmentArray
-from desktop.qt.map.layer import Hit, MapLayer
+from desktop.sdk import AlarmState, Hit, MapLayer, priority_style, tr
+from desktop.sdk import MarkerAtlas as FragmentArray
 
 DOT = 18
 RING_CELL = 58  # a ring sprite's cell: the widest ring (radius 26, 3 px pen) with a margin

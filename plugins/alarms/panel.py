@@ -6,7 +6,6 @@ a second costs one table refresh, one map update and at most one sound per frame
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -14,12 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from desktop.core.alarms.linkage import CameraArrays
-from desktop.core.alarms.model import ALARM_TYPES, AlarmState, type_label
-from desktop.core.alarms.workflow import IllegalTransition
-from desktop.core.geo.crs import mercator_scale
-from desktop.core.geo.spatial import PolygonIndex
-from desktop.core.i18n import add_catalog, current_locale, tr
+from desktop.sdk import (ALARM_TYPES, AlarmState, CameraArrays, IllegalTransition, PolygonIndex, mercator_scale, tr,
+                         type_label)
 
 from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer, PatrolUnitLayer
@@ -204,9 +199,7 @@ class AlarmsPlugin:
 
     # --- life cycle ----------------------------------------------------------------------
     def register(self) -> None:
-        catalog = HERE / "i18n" / f"{current_locale()}.json"
-        if catalog.exists():
-            add_catalog(json.loads(catalog.read_text(encoding="utf-8")))
+        self.host.load_translations(HERE / "i18n")
         self.service = self.host.service("alarms")
         if self.service is None:
             raise RuntimeError("no alarm service in this host")
@@ -242,6 +235,8 @@ class AlarmsPlugin:
         self.host.add_action("resolve", tr("Resolve alarm"), lambda: self.move_selected(AlarmState.RESOLVED), "F6")
         self.host.add_action("false_alarm", tr("Mark false alarm"), lambda: self.move_selected(AlarmState.FALSE_ALARM), "F8")
         self.host.on_map_selected(self._map_selected)
+        # The alarm service's events, once per frame as one batch (shared with other plugins).
+        self.host.stream("alarms", self.on_events)
         self.host.timer(self.PUMP_MS, self.pump)
         self.layer.set_alarms(self.book.open_alarms())
         self.refresh_queue()
@@ -255,8 +250,8 @@ class AlarmsPlugin:
         return self._duty.name if self._duty is not None else self._operator
 
     # --- the per-frame pump --------------------------------------------------------------
-    def pump(self) -> None:
-        events = self.service.drain(20000)
+    def on_events(self, events: list) -> None:
+        """One frame's alarm events (from the host's ``alarms`` stream)."""
         if events:
             changed = self.book.apply(events)
             if changed:
@@ -279,6 +274,10 @@ class AlarmsPlugin:
                 self._on_new(urgent)
             if batch.rejected is not None:
                 self._dirty = True
+        self.pump()
+
+    def pump(self) -> None:
+        """Periodic work: the queue refresh, refused requests, escalation, the unit offer."""
         if self._dirty:
             self.refresh_queue(force=False)
         if self._requests:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import time
 
-from desktop.core.i18n import tr
-from desktop.qt.records_dialog import RecordsDialog
+from desktop.sdk import RecordsDialog, tr
 
 
 class RejectionsDialog(RecordsDialog):

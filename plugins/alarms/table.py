@@ -6,8 +6,7 @@ import time
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from desktop.core.alarms.model import AlarmState
-from desktop.core.i18n import tr
+from desktop.sdk import AlarmState, tr
 
 
 def clock_text(epoch: float) -> str:

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS alarms (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarms_state_updated ON alarms (state, updated);
+CREATE INDEX IF NOT EXISTS alarms_epoch ON alarms (epoch);
 CREATE TABLE IF NOT EXISTS occurrences (
     msg_id TEXT PRIMARY KEY,
     alarm_id TEXT NOT NULL,

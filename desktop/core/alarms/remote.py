@@ -14,6 +14,7 @@ The child exits when the GUI process goes away (its pipe closes).
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import itertools
 import logging
 import multiprocessing
@@ -27,7 +28,8 @@ from typing import Any, Callable
 
 from . import workflow
 from .model import Alarm, AlarmEvent, AlarmState, EventKind
-from .service import AlarmReads
+from .query import JournalReader
+from .service import AlarmReads, UnknownAlarm
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,25 @@ log = logging.getLogger(__name__)
 _MIN_GAP_S = 0.008
 _IDLE_S = 0.25  # with nothing happening, the feed's status is looked at this often
 _HEARTBEAT_S = 1.0  # the child says "alive" at least this often, so the GUI can tell a hung one
+_FORWARD_MAX = 200_000  # forwarded bus messages held for a GUI that does not read them
+
+# What the GUI may call on the feed process's services (read methods and dispatch commands);
+# anything else is refused, so a plugin cannot reach into the child's internals.
+CALLABLE: dict[str, tuple[str, ...]] = {
+    "alarms": ("alarms", "get", "history", "camera_status", "patrol_positions", "counters"),
+    "patrol": ("positions", "units", "track", "tracks", "visits", "coverage", "rank", "dispatch",
+               "release", "arrivals", "dispatches", "schedule", "counters"),
+}
 
 
-def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_window_s: float) -> None:
-    """Runs in the child: service + feed, events out, commands in."""
+def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_window_s: float,
+                extras: dict | None = None) -> None:
+    """Runs in the child: service + feed, events out, commands in.
+
+    ``extras``: name -> "module:factory" of further services to run here beside the alarm
+    service (the patrol service); each factory is called as ``factory(bus=..., alarms=...,
+    workstation=..., **kwargs)`` and answers the GUI's ``call`` requests (read methods only:
+    see :data:`CALLABLE`)."""
     from desktop.core.alarms.service import AlarmService
     from desktop.core.feeds.bus import EventBus
     from desktop.core.feeds.mqtt import MqttFeed
@@ -64,15 +81,41 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
             pass
 
     bus = EventBus("child")
+    extra_services: dict[str, Any] = {}
     try:
         svc = AlarmService(journal, bus=bus, workstation=workstation, flood_window_s=flood_window_s,
                            notify=wake).start()
+        for name, (target, kwargs) in (extras or {}).items():
+            module, _, attr = target.partition(":")
+            factory = getattr(importlib.import_module(module), attr)
+            extra_services[name] = factory(bus=bus, alarms=svc, workstation=workstation, **kwargs)
         feed = MqttFeed.from_url(broker_url, bus, workstation=workstation).start() if broker_url else None
     except Exception as exc:  # noqa: BLE001 - told to the GUI, which says it to the operator
         log.exception("the alarm feed process could not start")
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return
-    send(("restored", svc.alarms(), svc.counters()))
+    send(("restored", svc.alarms(), svc.counters(), svc.camera_status()))
+
+    # Bus messages the GUI's plugins subscribed to (``forward`` commands set the filters):
+    # collected here and sent with the next batch of events.
+    forwarded: list[tuple[str, dict]] = []
+    forward_lock = threading.Lock()
+    forward_subs: dict[str, Any] = {}
+
+    def keep(topic: str, payload: dict) -> None:
+        with forward_lock:
+            was_empty = not forwarded
+            forwarded.append((topic, payload))
+            if len(forwarded) > _FORWARD_MAX:  # the GUI is gone or hung: bounded, counted
+                del forwarded[:len(forwarded) - _FORWARD_MAX]
+        if was_empty:
+            wake()
+
+    def set_forward(filters) -> None:
+        for f in set(forward_subs) - set(filters):
+            forward_subs.pop(f).unsubscribe()
+        for f in set(filters) - set(forward_subs):
+            forward_subs[f] = bus.subscribe(f, keep)
     sel = selectors.DefaultSelector()
     sel.register(conn, selectors.EVENT_READ, "command")
     sel.register(wake_r, selectors.EVENT_READ, "events")
@@ -103,6 +146,19 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
             send(("reply", cmd[1], True, None))
         elif kind == "rejections":
             send(("reply", cmd[1], True, svc.recent_rejections(cmd[2])))
+        elif kind == "forward":
+            set_forward(cmd[1])
+        elif kind == "call":
+            _, req, name, method, args, kwargs = cmd
+            target = svc if name == "alarms" else extra_services.get(name)
+            try:
+                if target is None:
+                    raise LookupError(f"no service {name!r} in the feed process")
+                if method not in CALLABLE.get(name, ()):
+                    raise PermissionError(f"{name}.{method} cannot be called across the feed process")
+                send(("reply", req, True, getattr(target, method)(*args, **kwargs)))
+            except Exception as exc:  # noqa: BLE001 - sent as text: not every error pickles
+                send(("reply", req, False, f"{type(exc).__name__}: {exc}"))
         elif kind == "audit_log":
             _, req, limit, operator = cmd
             svc.flush()  # what was asked before this is in the answer
@@ -136,17 +192,26 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
             if gap > 0:
                 time.sleep(gap)  # let the rest of a burst join this batch
         events = svc.drain()
+        with forward_lock:
+            messages = forwarded[:]
+            forwarded.clear()
         status = feed.status if feed is not None else "none"
-        if events or commands or status != last_status or time.monotonic() - last_send > _HEARTBEAT_S:
+        if (events or messages or commands or status != last_status
+                or time.monotonic() - last_send > _HEARTBEAT_S):
             last_status = status
             try:
-                send(("events", events, svc.counters(), svc.unit_positions(), status))
+                send(("events", events, svc.counters(), svc.unit_positions(), status, messages))
             except (EOFError, OSError):
                 break
             last_send = time.monotonic()
     sel.close()
     if feed is not None:
         feed.stop()
+    for extra in extra_services.values():
+        try:
+            extra.stop()
+        except Exception:  # noqa: BLE001 - the alarm service must still stop cleanly
+            log.exception("a feed-process service failed to stop")
     svc.stop()
     try:
         send(("stopped",))
@@ -186,8 +251,15 @@ class RemoteAlarmService(AlarmReads):
     BACKOFF_MAX_S = 30.0
 
     def __init__(self, journal: Path | str, *, broker_url: str, workstation: str, clock=None,
-                 locate: Callable[[float, float], str] | None = None, flood_window_s: float = 60.0):
+                 locate: Callable[[float, float], str] | None = None, flood_window_s: float = 60.0,
+                 extras: dict | None = None):
         self.journal_path = str(journal)
+        self.extras = dict(extras or {})  # further services run in the child (see _child_main)
+        self._reader_db = JournalReader(journal)
+        self._cameras: dict[str, Any] = {}
+        self._forward: set[str] = set()
+        # told (from the mirror thread) of bus messages forwarded by the child: the stream hub
+        self.on_messages: Callable[[list], None] | None = None
         self.broker_url = broker_url
         self.workstation = workstation
         self.clock = clock
@@ -237,11 +309,13 @@ class RemoteAlarmService(AlarmReads):
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=_child_main, name="pingan-feed",
                                args=(child, self.journal_path, self.broker_url, self.workstation,
-                                     self.flood_window_s), daemon=True)
+                                     self.flood_window_s, self.extras), daemon=True)
             proc.start()
             child.close()
             with self._send_lock:
                 self._conn, self._proc = parent, proc
+                if self._forward:  # a restarted child forwards what the plugins still want
+                    parent.send(("forward", sorted(self._forward)))
         self._reader = threading.Thread(target=self._read, args=(parent, proc), name="alarm-mirror", daemon=True)
         self._reader.start()
 
@@ -260,6 +334,7 @@ class RemoteAlarmService(AlarmReads):
             proc.kill()
             proc.join(5)
         self._proc = None
+        self._reader_db.close()
 
     @property
     def pid(self) -> int | None:
@@ -284,9 +359,14 @@ class RemoteAlarmService(AlarmReads):
                 break
             kind = msg[0]
             if kind == "restored":
-                self._on_restored(msg[1], msg[2])
+                self._on_restored(msg[1], msg[2], msg[3])
             elif kind == "events":
-                _, events, counters, units, status = msg
+                _, events, counters, units, status, messages = msg
+                if messages and self.on_messages is not None:
+                    try:
+                        self.on_messages(messages)
+                    except Exception:  # noqa: BLE001 - the mirror thread must go on
+                        log.exception("forwarded messages could not be delivered")
                 events = [replace(e, alarm=self._located(e.alarm)) if e.alarm is not None else e for e in events]
                 with self._lock:
                     for e in events:
@@ -294,6 +374,8 @@ class RemoteAlarmService(AlarmReads):
                             self._alarms.pop(e.alarm.id, None)
                         elif e.alarm is not None:
                             self._alarms[e.alarm.id] = e.alarm
+                        elif e.kind == EventKind.CAMERA_STATUS and e.camera is not None:
+                            self._cameras[e.camera.camera_id] = e.camera
                     self._out.extend(events)
                     self._counters = _add_counters(self._counter_base, counters)
                     self._units = units
@@ -317,10 +399,11 @@ class RemoteAlarmService(AlarmReads):
             return
         self._restart(proc, time.monotonic() - started)
 
-    def _on_restored(self, alarms: list[Alarm], counters: dict) -> None:
+    def _on_restored(self, alarms: list[Alarm], counters: dict, cameras: dict) -> None:
         """The child's view of the journal: at start everything; after a restart, show what the
         mirror missed (committed by the dead child but not yet sent) as events."""
         with self._lock:
+            self._cameras.update(cameras)
             first = not self._restored.is_set()
             for a in alarms:
                 a = self._located(a)
@@ -438,6 +521,37 @@ class RemoteAlarmService(AlarmReads):
     def allowed_transitions(self, alarm_id: str) -> tuple[AlarmState, ...]:
         a = self.get(alarm_id)
         return workflow.allowed(a.state) if a is not None else ()
+
+    def forward(self, topic_filters) -> None:
+        """Have the child send the bus messages matching ``topic_filters`` (replaces the set);
+        they reach :attr:`on_messages` with the next batch of events."""
+        self._forward = set(topic_filters)
+        try:
+            self._send(("forward", sorted(self._forward)))
+        except (OSError, EOFError, AttributeError):
+            pass  # not started, or restarting: _spawn sends the filters to the new child
+
+    def call(self, service: str, method: str, *args, timeout: float = 10.0, **kwargs):
+        """Call a read method of a service in the feed process (see :data:`CALLABLE`); its result,
+        or RuntimeError naming why there is none."""
+        if method not in CALLABLE.get(service, ()):
+            raise PermissionError(f"{service}.{method} cannot be called across the feed process")
+        return self._ask(timeout, "call", service, method, args, kwargs)
+
+    def history(self, alarm_id: str):
+        """Every workflow change of an alarm, oldest first: from memory, else the journal."""
+        a = self.get(alarm_id)
+        if a is not None and a.history:
+            return a.history
+        found = self._reader_db.history(alarm_id)
+        if not found and a is None:
+            raise UnknownAlarm(alarm_id)
+        return found
+
+    def camera_status(self) -> dict[str, Any]:
+        """The last status reported by each camera that reported one."""
+        with self._lock:
+            return dict(self._cameras)
 
     def counters(self) -> dict[str, Any]:
         with self._lock:

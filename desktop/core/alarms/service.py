@@ -45,6 +45,7 @@ from .flood import FloodControl
 from .journal import Journal
 from .model import Alarm, AlarmEvent, AlarmState, AuditEntry, EventKind, Rejection, Transition
 from .outbox import Outbox
+from .query import JournalReader
 from .workflow import IllegalTransition
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,16 @@ class AlarmReads:
         with self._lock:
             return sorted({a.subdistrict for a in self._alarms.values()} - {""})
 
+    _reader_db: Any = None
+
+    def query(self, t0: float, t1: float, *, types: Iterable[str] | None = None,
+              subdistricts: Iterable[str] | None = None, states: Iterable[AlarmState | str] | None = None,
+              with_history: bool = False, limit: int = 100_000) -> list[Alarm]:
+        """Alarms whose event time lies in [t0, t1), oldest first, read from the journal — the
+        whole record, not only what is kept in memory (see :class:`~.query.JournalReader`)."""
+        return self._reader_db.between(t0, t1, types=types, subdistricts=subdistricts, states=states,
+                                       with_history=with_history, limit=limit)
+
 
 class AlarmService(AlarmReads):
     """Owns the alarm store, its journal and a worker thread; the UI reads it and drains its events.
@@ -228,6 +239,7 @@ class AlarmService(AlarmReads):
                 "started", path=str(self.journal.path), err=why, moved=str(moved)))])
         self._alarms: dict[str, Alarm] = state.alarms
         self._seen: set[str] = state.seen_ids
+        self._reader_db = JournalReader(self.journal.path)
         # Rebuild flood groups, so repeats right after a restart still fold.
         for a in sorted(self._alarms.values(), key=lambda a: a.last_epoch or a.epoch):
             if a.is_open:
@@ -261,6 +273,7 @@ class AlarmService(AlarmReads):
             self._queue.put(_STOP)
             self._thread.join(timeout)
             self._thread = None
+        self._reader_db.close()
         if self._own_journal:
             self.journal.close()
 
@@ -333,10 +346,13 @@ class AlarmService(AlarmReads):
     # --- reading -------------------------------------------------------------------------
 
     def history(self, alarm_id: str) -> tuple[Transition, ...]:
-        """Every workflow change of an alarm, oldest first."""
+        """Every workflow change of an alarm, oldest first (from the journal for one no longer in memory)."""
         a = self.get(alarm_id)
         if a is None:
-            raise UnknownAlarm(alarm_id)
+            found = self._reader_db.history(alarm_id)
+            if not found:
+                raise UnknownAlarm(alarm_id)
+            return found
         return a.history
 
     def allowed_transitions(self, alarm_id: str) -> tuple[AlarmState, ...]:

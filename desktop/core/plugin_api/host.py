@@ -8,14 +8,18 @@ exception is logged with the plugin's id, shown as a notice, and disables only t
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from desktop.core.i18n import add_catalog, current_locale, remove_catalog
+
 from .discovery import discover_entry_points, discover_folders, forget_modules, import_entry
 from .manifest import API_VERSION, Manifest
+from .settings import validate_settings
 
 log = logging.getLogger("pingan.plugins")
 
@@ -52,6 +56,7 @@ class PluginHost:
         self._manager = manager
         self._undo: list[tuple[str, Callable[[], None]]] = []
         self.closed = False
+        self._settings_told = False
 
     # bookkeeping used by implementations
     def _track(self, what: str, undo: Callable[[], None]) -> None:
@@ -82,8 +87,66 @@ class PluginHost:
         return self._manager.mode
 
     def settings(self) -> dict:
-        """This plugin's section of the configuration ([plugins.<id>])."""
-        return dict(self._manager.settings.get(self.plugin_id, {}))
+        """This plugin's settings: the configuration's ``[plugins.<id>]`` checked against the
+        manifest's ``[settings]`` (every declared key present; wrong values replaced by the
+        default and named in a notice, once). Without a declaration: the raw section."""
+        raw = self._manager.settings.get(self.plugin_id, {})
+        if not self.manifest.settings:
+            return dict(raw) if isinstance(raw, dict) else {}
+        values, errors = validate_settings(self.manifest.settings, raw, f"plugins.{self.plugin_id}")
+        if errors and not self._settings_told:
+            self._settings_told = True
+            for err in errors:
+                log.error("configuration: %s", err)
+                self._manager.notify(f"Configuration: {err} (the default is used)", "error")
+        return values
+
+    def _check_declared(self, key: str, item_id: str) -> None:
+        """Contributions must be declared in the manifest's [contributes] (so the manifest
+        tells the truth about a plugin before its code runs)."""
+        declared = self.manifest.contributes.get(key)
+        if declared is not None and item_id not in declared:
+            raise ValueError(f"{self.manifest.source}: {key[:-1] if key.endswith('s') else key} {item_id!r} "
+                             f"is not declared in [contributes] {key} = {list(declared)}")
+
+    # --- streams, layers of others, translations (Qt-free parts) -------------------------
+    def stream(self, channel: str, callback: Callable[[list], None], *, topic_filter: str | None = None,
+               coalesce: Callable[[Any], Any] | None = None):
+        """Receive a channel's items once per frame, as one list (see :mod:`.streams`):
+        ``"alarms"`` (AlarmEvents), ``"patrol"`` (patrol events), ``"bus"`` with a
+        ``topic_filter`` (``(topic, payload)`` pairs; works live, across the feed process)."""
+        hub = self._manager.hub
+        if hub is None:
+            raise RuntimeError("this host has no event streams")
+        sub = hub.subscribe(channel, self.guard(callback, f"stream {channel} {topic_filter or ''}".strip()),
+                            topic_filter=topic_filter, coalesce=coalesce)
+        self._track(f"stream {channel} {topic_filter or ''}".strip(), sub.unsubscribe)
+        return sub
+
+    def find_layer(self, plugin_id: str, layer_id: str) -> Any:
+        """The map layer ``layer_id`` that plugin ``plugin_id`` added, or None (it may be disabled:
+        ask again later, never keep it past ``on_layer_removed``)."""
+        return self._manager.layers.get((plugin_id, layer_id))
+
+    def _register_layer(self, layer: Any) -> None:
+        key = (self.plugin_id, layer.id)
+        self._manager.layers[key] = layer
+        self._track(f"layer registry {layer.id}", lambda: self._manager.layers.pop(key, None))
+
+    def load_translations(self, folder: Any) -> bool:
+        """Add ``<folder>/<locale>.json`` (``{"English": "译文"}``) for the active locale; taken out
+        again when the plugin is disabled. False when there is no catalog for the locale."""
+        from pathlib import Path
+        path = Path(folder) / f"{current_locale()}.json"
+        if current_locale() == "en" or not path.exists():
+            return False
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            add_catalog(entries, owner=self.plugin_id)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: not a translation catalog: {exc}") from None
+        self._track("translations", lambda: remove_catalog(self.plugin_id))
+        return True
 
     def subscribe(self, topic_filter: str, callback: Callable[[str, dict], None]):
         """Receive bus messages (on the GUI thread in the Qt host)."""
@@ -100,6 +163,26 @@ class PluginHost:
 
     def add_action(self, action_id: str, text: str, callback: Callable[[], None],
                    shortcut: str | None = None, menu: str = "tools") -> Any:
+        raise NotImplementedError
+
+    def add_toolbar_action(self, action_id: str, text: str, callback: Callable[[], None], *,
+                           checkable: bool = False, tooltip: str = "") -> Any:
+        """A button on this plugin's toolbar (made on first use, removed on disable)."""
+        raise NotImplementedError
+
+    def add_feature_action(self, action_id: str, text: str, callback: Callable[[Any], None],
+                           kinds: tuple[str, ...] | list[str] = ()) -> None:
+        """An entry in the map's context menu (right click) on a feature whose ``Hit.kind`` is in
+        ``kinds`` (all kinds when empty); ``callback(hit)`` runs when it is chosen."""
+        raise NotImplementedError
+
+    def run_in_background(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+                          on_error: Callable[[BaseException], None] | None = None,
+                          what: str = "background work") -> Any:
+        """Run ``fn()`` off the GUI thread; ``on_done(result)`` / ``on_error(exc)`` run on the GUI
+        thread afterwards (dropped if the plugin was disabled meanwhile). Without ``on_error`` a
+        failure is shown as a notice naming ``what`` (it does not disable the plugin: the work may
+        have failed for reasons outside it, like an unreadable file). Returns a future."""
         raise NotImplementedError
 
     def open_cameras(self, camera_ids: list[str]) -> int:
@@ -157,7 +240,7 @@ class PluginManager:
                  disabled: list[str] | None = None, settings: dict | None = None,
                  services: dict | None = None,
                  notify: Callable[[str, str], None] | None = None,
-                 defer: Callable[[Callable[[], None]], None] | None = None):
+                 defer: Callable[[Callable[[], None]], None] | None = None, hub: Any = None):
         self.host_class = host_class
         self.mode = mode
         self.disabled_by_config = set(disabled or [])
@@ -167,6 +250,8 @@ class PluginManager:
         self.defer = defer or (lambda fn: fn())
         self.records: dict[str, PluginRecord] = {}
         self.discovery_errors: list[str] = []
+        self.hub = hub  # StreamHub shared by every plugin's streams (None: no streams)
+        self.layers: dict[tuple[str, str], Any] = {}  # (plugin id, layer id) -> layer, for find_layer
         self.host_factory: Callable[[Manifest, "PluginManager"], PluginHost] = host_class
 
     # --- discovery -------------------------------------------------------------------------

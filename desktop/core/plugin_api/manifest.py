@@ -24,6 +24,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .settings import SettingsError, parse_settings
+
 API_VERSION = 1  # bump when the host facade changes incompatibly
 _ID = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 MODES = ("operator", "wall", "training")
@@ -47,6 +49,7 @@ class Manifest:
     description: str = ""
     contributes: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)  # locale → translated name
+    settings: tuple = ()  # SettingSpec per declared [settings.<key>] (see .settings)
     source: str = ""  # folder path, or "entry-point:<dist>"
     folder: Path | None = None  # where relative entry modules live (None: absolute module path)
 
@@ -83,10 +86,18 @@ def parse_manifest(data: dict, source: str, folder: Path | None = None) -> Manif
     contributes = data.get("contributes", {})
     if not isinstance(contributes, dict):
         raise ManifestError(f"{source}: [contributes] must be a table")
+    for key in ("panels", "map_layers", "actions", "toolbar", "feature_actions"):
+        value = contributes.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ManifestError(f"{source}: contributes.{key} must be a list of strings")
     names = {k[len("name_"):]: v for k, v in data.items() if k.startswith("name_") and isinstance(v, str)}
+    try:
+        settings = parse_settings(data.get("settings"), source)
+    except SettingsError as exc:
+        raise ManifestError(str(exc)) from None
     return Manifest(id=pid, name=name, version=version, api=api, entry=entry, requires=tuple(requires),
                     modes=tuple(modes), description=str(data.get("description", "")),
-                    contributes=contributes, names=names, source=source, folder=folder)
+                    contributes=contributes, names=names, settings=settings, source=source, folder=folder)
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -33,6 +33,7 @@ class MapCanvas(QWidget):
     hovered = Signal(object)  # Hit | None
     selected = Signal(object)  # Hit | None
     activated = Signal(object)  # Hit (double-click)
+    context_requested = Signal(object, QPoint)  # Hit | None, global position (right click)
     view_changed = Signal()
     layer_failed = Signal(str, str)  # layer id, error
 
@@ -348,6 +349,9 @@ class MapCanvas(QWidget):
         self._press = None
         self._dragging = False
         self.unsetCursor()
+
+    def contextMenuEvent(self, e) -> None:  # noqa: N802
+        self.context_requested.emit(self.hit_test(e.pos().x(), e.pos().y()), e.globalPos())
 
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         hit = self.hit_test(e.position().x(), e.position().y())

@@ -1,0 +1,59 @@
+"""The Pingan Desk plugin SDK: the one place a plugin imports from the program.
+
+A plugin imports ``desktop.sdk`` (this module) and nothing else of ``desktop.*``; a test
+(``tests/unit/test_sdk_boundary.py``) fails when a plugin in ``plugins/`` does. Everything
+else it needs comes through its host (``self.host``: docks, map layers, actions, toolbar,
+context menu, streams, settings, translations, background work, notices) and the typed
+services (``self.host.service("alarms" | "patrol" | "cameras" | "district" …)``, see
+:mod:`desktop.sdk.services`). The plugin author's guide is ``docs/plugins.md``.
+
+Qt-free names (models, geometry helpers, translation) import without Qt; the Qt helpers
+(``MapLayer``, ``Hit``, ``MarkerAtlas``, ``RecordsDialog``) are loaded on first use.
+"""
+from __future__ import annotations
+
+from desktop.core.alarms.linkage import SPEED_KMH, CameraArrays, UnitOption, cameras_covering, nearest_units
+from desktop.core.alarms.model import (ALARM_TYPES, Alarm, AlarmEvent, AlarmState, AuditEntry, EventKind,
+                                       Rejection, Transition, priority_style, type_label)
+from desktop.core.alarms.workflow import IllegalTransition
+from desktop.core.clock import CHINA_TZ, iso, parse_iso
+from desktop.core.geo.crs import haversine_m, mercator_scale
+from desktop.core.geo.spatial import PointIndex, PolygonIndex
+from desktop.core.i18n import current_locale, tr
+from desktop.core.plugin_api.host import Plugin, PluginHost
+from desktop.core.plugin_api.manifest import API_VERSION
+from desktop.core.plugin_api.streams import CHANNELS, StreamSubscription
+
+from .services import AlarmsService, CamerasService, DistrictService, PatrolService
+
+__all__ = [
+    "API_VERSION", "Plugin", "PluginHost", "CHANNELS", "StreamSubscription",
+    "AlarmsService", "CamerasService", "DistrictService", "PatrolService",
+    "ALARM_TYPES", "Alarm", "AlarmEvent", "AlarmState", "AuditEntry", "EventKind", "Rejection", "Transition",
+    "IllegalTransition", "priority_style", "type_label",
+    "CameraArrays", "UnitOption", "cameras_covering", "nearest_units", "SPEED_KMH",
+    "haversine_m", "mercator_scale", "PointIndex", "PolygonIndex", "CHINA_TZ", "iso", "parse_iso",
+    "tr", "current_locale",
+    # Qt helpers (lazy):
+    "MapLayer", "Hit", "Viewport", "MarkerAtlas", "RecordsDialog", "theme",
+]
+
+_LAZY = {
+    "MapLayer": ("desktop.qt.map.layer", "MapLayer"),
+    "Hit": ("desktop.qt.map.layer", "Hit"),
+    "Viewport": ("desktop.core.geo.viewport", "Viewport"),
+    "MarkerAtlas": ("desktop.qt.map.camera_layer", "FragmentArray"),
+    "RecordsDialog": ("desktop.qt.records_dialog", "RecordsDialog"),
+    "theme": ("desktop.qt.theme", None),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'desktop.sdk' has no attribute {name!r}")
