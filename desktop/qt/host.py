@@ -235,17 +235,43 @@ class QtPluginHost(PluginHost):
         self._window.canvas.center_on(x, y, min_scale)
 
 
-_EXECUTOR = None
+class _WorkPool:
+    """Two daemon threads running plugins' background work (this is a 2-core class of PC and
+    the GUI thread must keep one). Daemon: a plugin's endless job never blocks the exit."""
 
+    def __init__(self, workers: int = 2):
+        import queue
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._run, name=f"plugin-work-{i}", daemon=True)
+                         for i in range(workers)]
+        for t in self._threads:
+            t.start()
 
-def _executor():
-    """The pool plugins' background work runs on (two threads: this is a 2-core class of PC,
-    and the GUI thread must keep one)."""
-    global _EXECUTOR
-    if _EXECUTOR is None:
+    def submit(self, fn):
         import concurrent.futures
-        _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="plugin-work")
-    return _EXECUTOR
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((fut, fn))
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            fut, fn = self._queue.get()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the plugin's on_error
+                fut.set_exception(exc)
+
+
+_POOL: _WorkPool | None = None
+
+
+def _executor() -> _WorkPool:
+    global _POOL
+    if _POOL is None:
+        _POOL = _WorkPool()
+    return _POOL
 
 
 class StreamPump(QObject):
