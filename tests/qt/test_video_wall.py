@@ -193,11 +193,15 @@ def test_hidden_wall_decodes_nothing(wall, qtbot):
     assert wall.tiles[0].player.stats.decoded == n
     wall.show()
     qtbot.waitUntil(lambda: wall.tiles[0].player.stats.decoded > n + 5, timeout=5000)
-    # tiles outside a smaller layout pause too, and come back with a larger one
+    # tiles outside a smaller layout let their players go but keep their cameras, which come
+    # back with a larger layout
+    old = wall.tiles[1].player
     wall.set_layout("1")
-    assert wall.tiles[1].player.paused and not wall.tiles[0].player.paused
+    assert wall.tiles[1].player is None and wall.tiles[1].camera_id == "cam1"
+    assert old.closed and not wall.tiles[0].player.paused
     wall.set_layout("4")
-    assert not wall.tiles[1].player.paused
+    assert wall.tiles[1].player is not None and not wall.tiles[1].player.paused
+    qtbot.waitUntil(lambda: wall.tiles[1].state == "live" and wall.tiles[1].frames_shown > 0, timeout=15000)
 
 
 def test_overload_puts_the_smallest_tiles_on_key_frames_visibly_and_back(wall, qtbot):

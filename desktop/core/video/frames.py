@@ -96,6 +96,13 @@ class LatestFrame:
         except IndexError:
             pass
 
+    def release(self) -> None:
+        """Let go of every frame held (a waiting one and ``last``): the producer has stopped
+        for good, and a slot that outlives it (held by a tile, a test, a benchmark) must not
+        keep its pictures. An untaken frame counts as dropped, as it was never shown."""
+        self._q.clear()
+        self.last = None
+
     @property
     def dropped(self) -> int:
         """Frames replaced before the consumer took them."""

@@ -20,6 +20,14 @@ Life of a worker::
   puts the worker in ``error``; it keeps retrying slowly and never raises out of the thread.
 * Frames the worker cannot show in time (it fell behind the stream's clock) are decoded but
   not converted: conversion is the expensive half, and skipping it lets a late worker catch up.
+
+Release: a wall that tours replaces workers every few seconds for days, so a stopped worker
+must cost nothing once its thread has ended, without help from the cyclic collector (the
+program raises its thresholds and freezes the start-up heap, so a cycle may wait for hundreds
+of dead tiles). When the thread ends it closes its container, drops its scaler (and the
+scaler's threads) and empties its slot; :meth:`DecodeWorker.stop` forgets the state callback,
+so nothing the worker holds points back at its owner; and no exception (whose traceback holds
+the thread's frames, and through them the worker) outlives the ``except`` that caught it.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -41,6 +50,23 @@ log = logging.getLogger(__name__)
 STATES = ("connecting", "live", "reconnecting", "offline", "error")
 
 StateCallback = Callable[[str, str], None]
+
+#: every DecodeWorker not yet freed (a weak set: it keeps none alive) - for tests, the soak
+#: benchmark and diagnostics, which must see leaks the collector would hide
+_LIVE: "weakref.WeakSet[DecodeWorker]" = weakref.WeakSet()
+
+#: decode threads are named with this prefix (see :func:`decode_threads`)
+THREAD_PREFIX = "decode:"
+
+
+def live_workers() -> int:
+    """How many :class:`DecodeWorker` objects exist now (stopped ones included until freed)."""
+    return len(_LIVE)
+
+
+def decode_threads() -> int:
+    """How many decode threads are running now."""
+    return sum(1 for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive())
 
 
 @dataclass
@@ -167,23 +193,29 @@ class DecodeWorker:
         self._reformatter = None
         self._fit_key = None
         self._fit = (0, 0)
+        _LIVE.add(self)
 
     # -- control (any thread) ---------------------------------------------------------------
     def start(self) -> "DecodeWorker":
         """Start the decode thread (idempotent)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f"decode:{self.name[:40]}", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"{THREAD_PREFIX}{self.name[:40]}", daemon=True)
             self._thread.start()
         return self
 
     def stop(self, timeout: float | None = 0.0) -> bool:
         """Ask the thread to end. Returns at once by default (a network read may take up to
         the stream's timeout to return; the thread then exits by itself). With ``timeout``
-        None waits for it; returns True when the thread has ended."""
+        None waits for it; returns True when the thread has ended.
+
+        The state callback is forgotten at once: the owner (a player, a tile) is done with this
+        worker and must not be kept alive, or called, by a thread that is still winding down."""
         self._stop.set()
         self._wake.set()
+        self.on_state = None
         t = self._thread
         if t is None:
+            self._release()
             return True
         if timeout is None or timeout > 0:
             t.join(timeout)
@@ -285,6 +317,24 @@ class DecodeWorker:
         self._wake.clear()
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            if self._stop.is_set():
+                self._release()
+            else:
+                # a file that ended without looping: nothing will be decoded again, but the
+                # last picture stays in the slot for whoever still shows it
+                self._reformatter = None
+
+    def _release(self) -> None:
+        """Drop what a stopped worker holds: its scaler (and the scaler's threads) and the
+        frames in its slot. The container is closed by :meth:`_open_and_play` itself."""
+        self._reformatter = None
+        self._fit_key = None
+        self.slot.release()
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             if self._paused:
                 self._wake.wait(0.5)
@@ -292,17 +342,20 @@ class DecodeWorker:
                 if not self._paused and self.spec.is_live and not self._stop.is_set():
                     self._set_state("connecting", "")
                 continue
-            failure: BaseException | None = None
+            failure = None  # (kind, message): never the exception, see the module docstring
             try:
                 self._open_and_play()
             except _Interrupted:
                 pass
             except Exception as exc:  # noqa: BLE001 - every failure becomes a state, never a crash
-                failure = exc
                 import av.error
                 if not isinstance(exc, (av.error.FFmpegError, OSError, EOFError, _BadData, _Disconnected)):
                     # not a stream problem: a bug. Keep the tile alive, but leave a traceback
                     log.exception("video %s: unexpected failure", self.name)
+                if not self._stop.is_set():
+                    failure = self._judge(exc)
+                # ``exc`` is unbound here by Python; keeping it (with its traceback, which holds
+                # this thread's frames and the decoded pictures in them) would make a cycle
             if self._stop.is_set():
                 break
             if self._paused and failure is None:
@@ -312,16 +365,7 @@ class DecodeWorker:
                 self._set_state("offline", "end of file")
                 self._stop.set()
                 break
-            kind = _classify(self.spec, failure)
-            msg = self._describe(failure)
-            if (kind == "data" and self._phase == "open" and self.spec.is_live
-                    and isinstance(failure, ValueError)):
-                # FFmpeg says "invalid data" both when the server hangs and when it cannot serve
-                # this stream; only a server that still answers means the stream is bad
-                from desktop.core.video.source import rtsp_server_answers
-                if not rtsp_server_answers(self.spec.url, min(2.0, self.spec.timeout_s)):
-                    kind = "net"
-                    msg = "no answer from the server (" + msg + ")"
+            kind, msg = failure
             with self._lock:
                 self._stats.last_error = msg
             self._failures += 1
@@ -341,6 +385,20 @@ class DecodeWorker:
                 if self._paused:
                     break
                 self._sleep(deadline - time.monotonic())
+
+    def _judge(self, exc: BaseException) -> tuple[str, str]:
+        """(``"data"`` or ``"net"``, redacted message) for a failure of the latest connection."""
+        kind = _classify(self.spec, exc)
+        msg = self._describe(exc)
+        if (kind == "data" and self._phase == "open" and self.spec.is_live
+                and isinstance(exc, ValueError)):
+            # FFmpeg says "invalid data" both when the server hangs and when it cannot serve
+            # this stream; only a server that still answers means the stream is bad
+            from desktop.core.video.source import rtsp_server_answers
+            if not rtsp_server_answers(self.spec.url, min(2.0, self.spec.timeout_s)):
+                kind = "net"
+                msg = "no answer from the server (" + msg + ")"
+        return kind, msg
 
     def _describe(self, exc: BaseException) -> str:
         text = str(exc) or type(exc).__name__
@@ -389,6 +447,8 @@ class DecodeWorker:
             self._reformatter = VideoReformatter()
             self._play(container, stream, cc, fps, t_open)
         finally:
+            # the scaler belongs to this connection (a reconnect may bring another size)
+            self._reformatter = None
             try:
                 container.close()
             except Exception:  # noqa: BLE001
@@ -552,8 +612,12 @@ class DecodeWorker:
             self._fit_key, self._fit = key, fit_size(src[0], src[1], *self._target)
         w, h = self._fit
         # one reformatter per worker keeps its SwsContext: frame.reformat() builds a new one
-        # for every picture (measured: 0.4 ms of a 1.5 ms 360p frame)
-        out = self._reformatter.reformat(vf, w, h, format="bgra", interpolation="FAST_BILINEAR")
+        # for every picture (measured: 0.4 ms of a 1.5 ms 360p frame). threads=1: without it
+        # swscale starts one thread per core for every scaler (2 here, 16 on a 16-core PC),
+        # idle for a tile-sized picture and, before scalers were dropped, left behind by every
+        # replaced tile; the parallelism is across tiles, one decode thread each. Measured on
+        # the 720p clip to 480x270: 2.48 ms a frame with the default, 2.13 with one thread.
+        out = self._reformatter.reformat(vf, w, h, format="bgra", interpolation="FAST_BILINEAR", threads=1)
         arr = out.to_ndarray()
         if not arr.flags.c_contiguous:  # never expected with widths rounded to 4; be safe
             arr = np.ascontiguousarray(arr)

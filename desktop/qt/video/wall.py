@@ -11,6 +11,13 @@ once per display frame and paints what is new, in one pass. Tiles that are not s
 the layout, behind an enlarged tile, the wall hidden or minimised) are paused and decode
 nothing. Once a second the overload scheduler looks at CPU, drops and lateness and may put the
 smallest tiles on key frames only — shown on the tile — and bring them back when load allows.
+
+Release: a wall tours and follows alarms for days, replacing tiles every few seconds. A tile
+that changes camera or is cleared closes its player at once (its worker threads end, their
+connections, scalers and frames go with them), and a layout that shrinks closes the players of
+the tiles it no longer shows (their cameras stay assigned and start again with a larger
+layout). Nothing here or in the player needs the cyclic collector to free a tile. A tile asked
+to show the camera it already shows keeps its player: no reconnect, no black picture.
 """
 from __future__ import annotations
 
@@ -214,8 +221,9 @@ class VideoWall(QWidget):
     # public API
     # ======================================================================================
     def set_layout(self, name: str) -> None:
-        """Switch to layout ``name`` (1, 4, 9, 16, 25, 36, 1+5, 1+7, 1+12). Cameras in tiles
-        beyond the new count are paused, not closed: they come back with a larger layout."""
+        """Switch to layout ``name`` (1, 4, 9, 16, 25, 36, 1+5, 1+7, 1+12). Tiles beyond the
+        new count close their players (no thread, connection or frame is kept for a tile
+        nobody sees) but keep their cameras: those start again with a larger layout."""
         lay = get_layout(name)
         if lay.name == self.layout_name:
             return
@@ -224,6 +232,8 @@ class VideoWall(QWidget):
             self.enlarged = None
         if self.selected is not None and self.selected >= lay.count:
             self.selected = None
+        for t in self.tiles[lay.count:]:
+            self._release_player(t)
         self._relayout()
         if self.toolbar is not None:
             i = self.layout_box.findData(lay.name)
@@ -248,17 +258,14 @@ class VideoWall(QWidget):
         if not 0 <= tile_index < MAX_TILES:
             raise IndexError(f"tile {tile_index} outside 0..{MAX_TILES - 1}")
         t = self.tiles[tile_index]
+        if t.streams == streams and (t.player is not None or tile_index >= self.tile_count):
+            # the camera this tile already shows (a tour page or an alarm's linkage naming it
+            # again): keep the player, its connection and its picture
+            return t.index
         self._close_tile(t)
         t.streams = streams
-        t.state = "connecting"
-        t.detail = ""
-        t.opened_at = time.monotonic()
-        size = self._player_size(t)
-        t.player = StreamPlayer(streams, size, force_main=(self.enlarged == t.index),
-                                start=False, **self.player_kwargs)
-        t.player.start()
-        if not self._tile_should_run(t):
-            t.player.pause()
+        if tile_index < self.tile_count:
+            self._start_player(t)
         self.camera_opened.emit(t.index, streams.camera_id)
         self.tile_state_changed.emit(t.index, streams.camera_id, t.state)
         self._dirty(t)
@@ -597,18 +604,33 @@ class VideoWall(QWidget):
         self._next_round_robin = i + 1
         return i
 
-    def _close_tile(self, t: Tile) -> None:
-        if t.player is not None:
-            t.player.stop()
-        cid = t.camera_id
-        t.player = None
-        t.streams = None
+    def _start_player(self, t: Tile) -> None:
+        """Start a player for the camera assigned to ``t`` (paused when the tile is not shown)."""
+        t.state = "connecting"
+        t.detail = ""
+        t.opened_at = time.monotonic()
+        t.player = StreamPlayer(t.streams, self._player_size(t), force_main=(self.enlarged == t.index),
+                                start=False, **self.player_kwargs)
+        t.player.start()
+        if not self._tile_should_run(t):
+            t.player.pause()
+
+    def _release_player(self, t: Tile) -> None:
+        """Close ``t``'s player and drop its picture; the camera stays assigned to the tile."""
+        p, t.player = t.player, None
+        if p is not None:
+            p.close()
         t.state = ""
         t.detail = ""
-        t.tour_label = ""
         t.clear_picture()
         t.overlay_key = None
         self.scheduler.forget(t.index)
+
+    def _close_tile(self, t: Tile) -> None:
+        cid = t.camera_id
+        self._release_player(t)
+        t.streams = None
+        t.tour_label = ""
         if cid is not None:
             self.camera_closed.emit(t.index, cid)
         self._dirty(t)
@@ -655,6 +677,9 @@ class VideoWall(QWidget):
         for t in self.tiles:
             p = t.player
             if p is None:
+                if t.streams is not None and t.index < self.tile_count and self.enlarged is None:
+                    # a camera kept while a smaller layout hid its tile: shown again
+                    self._start_player(t)
                 continue
             if self._tile_should_run(t):
                 if p.paused:
