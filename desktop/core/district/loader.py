@@ -94,8 +94,25 @@ def load_district(folder: Path | str, projection: MapProjection | None = None,
         risks=_only(layers["risk"], ("Point",), folder / "risk.geojson", report),
         warnings=warnings,
     )
+    district.patrol_schedule = _read_schedule(folder, district.patrol_posts, report)
     step("done", 1.0)
     return district
+
+
+def _read_schedule(folder: Path, posts: list[Feature], report: Callable[[DatasetError], None]):
+    """The posts' schedule (``patrol_schedule.toml``), or None without one. A bad post entry
+    is reported and left out; a file that cannot be used at all is reported and ignored."""
+    # Imported here: the schedule format lives with the patrol core, which imports this module.
+    from desktop.core.patrol.schedule import SCHEDULE_FILE, ScheduleError, load_schedule
+
+    path = folder / SCHEDULE_FILE
+    if not path.exists():
+        return None
+    try:
+        return load_schedule(path, [p.id for p in posts], report)
+    except ScheduleError as err:
+        report(err)
+        return None
 
 
 def _read_info(folder: Path) -> DistrictInfo:

@@ -114,6 +114,9 @@ class District:
     control_areas: list[Feature]
     risks: list[Feature]
     warnings: list[str] = field(default_factory=list)
+    # The posts' visiting schedule (patrol_schedule.toml), a
+    # desktop.core.patrol.schedule.PatrolSchedule; None when the dataset has none.
+    patrol_schedule: Any = None
 
     def map_bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) of the district in map coordinates."""
