@@ -92,6 +92,7 @@ ALARM_TYPES: dict[str, str] = {
     "fire": "Fire or smoke",
     "crowd": "Crowd gathering",
     "hazard_report": "Hazard report",
+    "patrol_missed": "Patrol post visit missed",  # raised by the patrol core's tours
 }
 
 
