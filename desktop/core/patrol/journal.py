@@ -173,6 +173,9 @@ class PositionJournal:
     """
 
     def __init__(self, path: Path | str, autoflush_s: float = 1.0, compact_every_s: float = 60.0):
+        if str(path) == ":memory:" or str(path).startswith("file:"):
+            # Readers have connections of their own: an in-memory database would be empty to them.
+            raise JournalError(f"{path}: the patrol journal needs a file")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._wlock = threading.RLock()  # the write connection and the unit-id cache

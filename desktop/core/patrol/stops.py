@@ -143,7 +143,15 @@ def trips_and_stops(track: Track, prof: KindProfile | None = None) -> tuple[list
         else:
             merged.append([a, b])
     stops = []
+    r2 = prof.stop_radius_m ** 2
     for a, b in merged:
+        # A window may reach up to a diameter from its first fixes; the stop itself is the
+        # fixes within the radius of where the unit stood (the median resists the drive in
+        # and out), so arrival and departure are when it came within / left that circle.
+        cx, cy = float(np.median(x[a:b + 1])), float(np.median(y[a:b + 1]))
+        inside = np.flatnonzero((x[a:b + 1] - cx) ** 2 + (y[a:b + 1] - cy) ** 2 <= r2)
+        if len(inside):
+            a, b = a + int(inside[0]), a + int(inside[-1])
         lon, lat = frame.inv(float(x[a:b + 1].mean()), float(y[a:b + 1].mean()))
         stops.append(Stop(track.unit, track.kind, float(track.t[a]), float(track.t[b]), float(lon), float(lat),
                           b - a + 1, a, b))

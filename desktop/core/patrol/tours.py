@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -79,6 +79,7 @@ class _Window:
     state: str = "open"  # open | early (provisional) | final states
     final: bool = False
     record: VisitRecord | None = None
+    stay: CheckIn | None = None  # the check-in a final state was made by, until it has left
 
 
 def missed_alarm_id(post: str, scheduled: float, schedule: PatrolSchedule) -> str:
@@ -243,13 +244,21 @@ class TourWatcher:
         return None if best is None else (best[1], best[2], best[3])
 
     def update(self, now: float) -> tuple[list[VisitRecord], list[dict]]:
-        """Judge what can be judged at ``now``: (visits that became final, alarms to raise)."""
+        """Judge what can be judged at ``now``: (visits that became final or got their
+        departure since, alarms to raise)."""
         self._generate(now)
         done: list[VisitRecord] = []
         alarms: list[dict] = []
         g = self.grace_s
         for key, win in self._windows.items():
-            if win.final or win.w.opens > now:
+            if win.final:
+                # A visit judged while the unit was still there: its departure, once it leaves.
+                if win.stay is not None and win.stay.left and win.record is not None:
+                    win.record = replace(win.record, departure=win.stay.last_in)
+                    win.stay = None
+                    done.append(win.record)
+                continue
+            if win.w.opens > now:
                 continue
             w = win.w
             best = self._best(w, self._checked.get(w.post, ()))
@@ -276,6 +285,8 @@ class TourWatcher:
             win.final = True
             win.state = state
             win.record = self._record(win, best, state, True, now, alarm_id)
+            if best is not None and not best[2].left:
+                win.stay = best[2]
             done.append(win.record)
         self._prune(now)
         return done, alarms
