@@ -65,13 +65,34 @@ class Session:
         # Live feeds run in a child process (paho + validation + journal are pure Python and
         # would compete with the GUI thread for the GIL); PINGAN_FEED_INPROCESS=1 keeps them here.
         self.remote = bool(cfg.broker) and not os.environ.get("PINGAN_FEED_INPROCESS")
+        # Patrol positions are journaled where the feeds arrive (beside the alarm journal).
+        stem = journal_path.stem
+        self.patrol_journal_path = journal_path.with_name(
+            (stem.replace("alarms", "patrol") if "alarms" in stem else f"{stem}-patrol") + ".sqlite")
+        if not cfg.broker:
+            for suffix in ("", "-wal", "-shm"):  # the demo replays the same units each run: start clean
+                Path(str(self.patrol_journal_path) + suffix).unlink(missing_ok=True)
+        self.patrol = None
+        self.patrol_feed = None
         if self.remote:
             from desktop.core.alarms.remote import RemoteAlarmService
+            extras = {}
+            if district.info.path is not None:
+                extras["patrol"] = ("desktop.core.patrol_link:make_feed_process_patrol",
+                                    {"journal": str(self.patrol_journal_path), "district": str(district.info.path)})
             self.alarms = RemoteAlarmService(journal_path, broker_url=cfg.broker, workstation=self.workstation,
-                                             clock=self.clock, locate=self.locate)
+                                             clock=self.clock, locate=self.locate, extras=extras)
+            if extras:
+                from desktop.core.patrol_link import RemotePatrol
+                self.patrol = RemotePatrol(self.alarms, self.patrol_journal_path)
         else:
             self.alarms = AlarmService(journal_path, clock=self.clock, workstation=self.workstation,
                                        bus=self.bus, locate=self.locate)
+            from desktop.core.patrol.service import PatrolService
+            from desktop.core.patrol_link import PatrolFeed
+            self.patrol_feed = PatrolFeed(PatrolService(self.patrol_journal_path, district, clock=self.clock),
+                                          self.bus, self.alarms)
+            self.patrol = self.patrol_feed.service
 
     @property
     def operator(self) -> str:
@@ -84,8 +105,19 @@ class Session:
         found = self._cells.containing(x, y)
         return str(self.district.grid[found[0]].props.get("subdistrict", "")) if found else ""
 
+    def services(self) -> dict:
+        """What plugins get through ``host.service(name)`` from this session."""
+        from desktop.core.plugin_api.views import CameraView
+        out = {"alarms": self.alarms, "clock": self.clock, "operator": self.operator, "duty": self.duty,
+               "session": self, "cameras": CameraView(self.district, self.alarms)}
+        if self.patrol is not None:
+            out["patrol"] = self.patrol
+        return out
+
     def start(self) -> "Session":
         self.alarms.start()
+        if self.patrol_feed is not None:
+            self.patrol_feed.start()
         if self.remote:
             log.info("live feeds from %s (feed process)", self.cfg.broker)
         elif self.cfg.broker:
@@ -104,6 +136,10 @@ class Session:
             self.player.stop()
         if self.feed is not None:
             self.feed.stop()
+        if self.patrol_feed is not None:
+            self.patrol_feed.stop()
+        elif self.patrol is not None:
+            self.patrol.close()
         self.alarms.stop()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:

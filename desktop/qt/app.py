@@ -62,7 +62,6 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     else:
         window.show()
 
-    from desktop.core.plugin_api.views import CameraView
     from desktop.core.session import Session
     try:
         session = Session(cfg, district, window.projection).start()
@@ -75,9 +74,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         return 3
     window.session = session
     start_plugins(window, cfg, district, bus=session.bus,
-                  services={"alarms": session.alarms, "clock": session.clock, "operator": session.operator,
-                            "duty": session.duty, "session": session,
-                            "cameras": CameraView(district, session.alarms)})
+                  services=session.services())
     attach_operator_tools(app, window, session, cfg, district)
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")

@@ -7,8 +7,9 @@ context menu, streams, settings, translations, background work, notices) and the
 services (``self.host.service("alarms" | "patrol" | "cameras" | "district" …)``, see
 :mod:`desktop.sdk.services`). The plugin author's guide is ``docs/plugins.md``.
 
-Qt-free names (models, geometry helpers, translation) import without Qt; the Qt helpers
-(``MapLayer``, ``Hit``, ``MarkerAtlas``, ``RecordsDialog``) are loaded on first use.
+Qt-free names (models, geometry helpers, translation) import without Qt; the patrol model
+(``UnitStatus``, ``Track``, ``ReplayModel`` …) and the Qt helpers (``MapLayer``, ``Hit``,
+``MarkerAtlas``, ``RecordsDialog``) are loaded on first use.
 """
 from __future__ import annotations
 
@@ -34,11 +35,28 @@ __all__ = [
     "CameraArrays", "UnitOption", "cameras_covering", "nearest_units", "SPEED_KMH",
     "haversine_m", "mercator_scale", "PointIndex", "PolygonIndex", "CHINA_TZ", "iso", "parse_iso",
     "tr", "current_locale",
+    # patrol model (lazy):
+    "UnitStatus", "Track", "Stop", "Trip", "VisitRecord", "DispatchRecord", "DispatchOption", "Ranking",
+    "ReplayModel", "ReplayFrame", "REPLAY_SPEEDS", "trips_and_stops", "STALE_S", "OFFLINE_S",
     # Qt helpers (lazy):
     "MapLayer", "Hit", "Viewport", "MarkerAtlas", "RecordsDialog", "theme",
 ]
 
 _LAZY = {
+    "UnitStatus": ("desktop.core.patrol.units", "UnitStatus"),
+    "STALE_S": ("desktop.core.patrol.units", "STALE_S"),
+    "OFFLINE_S": ("desktop.core.patrol.units", "OFFLINE_S"),
+    "Track": ("desktop.core.patrol.track", "Track"),
+    "Stop": ("desktop.core.patrol.stops", "Stop"),
+    "Trip": ("desktop.core.patrol.stops", "Trip"),
+    "trips_and_stops": ("desktop.core.patrol.stops", "trips_and_stops"),
+    "VisitRecord": ("desktop.core.patrol.journal", "VisitRecord"),
+    "DispatchRecord": ("desktop.core.patrol.journal", "DispatchRecord"),
+    "DispatchOption": ("desktop.core.patrol.dispatch", "UnitOption"),
+    "Ranking": ("desktop.core.patrol.dispatch", "Ranking"),
+    "ReplayModel": ("desktop.core.patrol.replay", "ReplayModel"),
+    "ReplayFrame": ("desktop.core.patrol.replay", "Frame"),
+    "REPLAY_SPEEDS": ("desktop.core.patrol.replay", "SPEEDS"),
     "MapLayer": ("desktop.qt.map.layer", "MapLayer"),
     "Hit": ("desktop.qt.map.layer", "Hit"),
     "Viewport": ("desktop.core.geo.viewport", "Viewport"),

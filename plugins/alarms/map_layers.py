@@ -1,7 +1,6 @@
-"""The alarm plugin's map layers: open alarms (flashing while new) and patrol units with trails."""
+"""The alarm plugin's map layer: open alarms, flashing while new (patrol units are the patrol plugin's)."""
 from __future__ import annotations
 
-import collections
 import math
 import time
 
@@ -9,13 +8,12 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
-from desktop.sdk import AlarmState, Hit, MapLayer, priority_style, tr
+from desktop.sdk import AlarmState, Hit, MapLayer, priority_style
 from desktop.sdk import MarkerAtlas as FragmentArray
 
 DOT = 18
 RING_CELL = 58  # a ring sprite's cell: the widest ring (radius 26, 3 px pen) with a margin
 RING_STEPS = 16  # stages of the pulse in the ring atlas
-UNIT_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": "#4dd0e1"}
 
 
 class AlarmLayer(MapLayer):
@@ -184,57 +182,3 @@ class AlarmLayer(MapLayer):
         best = self.alarms[i]
         title = f"{best.style.label} · {best.type_label} · {best.state_label} · {best.text or best.source}"
         return Hit(self.id, "alarm", best.id, title, *self.xy[best.id], {"id": best.id}, priority=10)
-
-
-class PatrolUnitLayer(MapLayer):
-    """Patrol units at their last reported position, with a short trail; busy units ringed red."""
-
-    id = "patrol_units"
-    title = "Patrol units"
-    static = False
-    z = 75
-
-    def __init__(self, projection, trail: int = 20):
-        super().__init__()
-        self.projection = projection
-        self.units: dict[str, dict] = {}
-        self.trail = trail
-        self.busy: set[str] = set()
-
-    def update_positions(self, positions) -> None:
-        for pos in positions:
-            x, y = self.projection.forward(pos.lon_wgs, pos.lat_wgs, "WGS84")
-            u = self.units.setdefault(pos.unit, {"trail": collections.deque(maxlen=self.trail)})
-            u.update(kind=pos.kind, x=x, y=y, speed=pos.speed_kmh, time=pos.time)
-            u["trail"].append((x, y))
-        if positions:
-            self.changed()
-
-    def paint(self, p: QPainter, vp) -> None:
-        for unit, u in self.units.items():
-            c = QColor(UNIT_COLORS.get(u["kind"], "#ffffff"))
-            pts = [QPointF(*map(float, vp.to_screen(x, y))) for x, y in u["trail"]]
-            if len(pts) > 1:
-                tc = QColor(c)
-                tc.setAlpha(120)
-                p.setPen(QPen(tc, 2.0, Qt.DotLine))
-                for a, b in zip(pts, pts[1:]):
-                    p.drawLine(a, b)
-            sx, sy = pts[-1].x(), pts[-1].y()
-            if not (-20 <= sx <= vp.width + 20 and -20 <= sy <= vp.height + 20):
-                continue
-            p.setPen(QPen(QColor("#ff5252") if unit in self.busy else QColor("#0b1219"), 2.5))
-            p.setBrush(c)
-            p.drawRoundedRect(sx - 7, sy - 7, 14, 14, 3, 3)
-            p.setPen(QColor("#ffffff"))
-            p.drawText(QPointF(sx + 9, sy + 4), unit)
-
-    def hit_test(self, x, y, vp):
-        tol2 = (10.0 / vp.scale) ** 2
-        for unit, u in self.units.items():
-            if (u["x"] - x) ** 2 + (u["y"] - y) ** 2 <= tol2:
-                kind = tr({"car": "car", "ebike": "e-bike"}.get(u["kind"], u["kind"]))
-                return Hit(self.id, "unit", unit, tr("Patrol unit {unit} ({kind}), {speed:.0f} km/h", unit=unit,
-                                                     kind=kind, speed=u["speed"]), u["x"], u["y"],
-                           {"unit": unit, "kind": u["kind"], "time": u["time"]}, priority=9)
-        return None

@@ -17,7 +17,7 @@ from desktop.sdk import (ALARM_TYPES, AlarmState, CameraArrays, IllegalTransitio
                          type_label)
 
 from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
-from .map_layers import AlarmLayer, PatrolUnitLayer
+from .map_layers import AlarmLayer
 from .sound import SoundPlayer
 from .table import AlarmTableModel, clock_text
 
@@ -187,6 +187,7 @@ class AlarmsPlugin:
         self._last_table = -1e9
         self._details_key = None
         self._units_stale = False
+        self._ranking = False  # a ranking asked of the patrol service is on its way
         self._last_units = -1e9
         self._requests: list = []  # (future, alarm id) of workflow changes not yet confirmed
         self.escalation = Escalation()
@@ -226,8 +227,6 @@ class AlarmsPlugin:
         self.panel.auto_centre.setChecked(st.auto_centre)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)
-        self.units = PatrolUnitLayer(projection)
-        self.host.add_map_layer(self.units)
         self.host.add_map_layer(self.layer)
         self.host.add_action("acknowledge", tr("Acknowledge alarm"), lambda: self.move_selected(AlarmState.ACKNOWLEDGED), "F2")
         self.host.add_action("next", tr("Next alarm"), self.select_next, "F3")
@@ -259,8 +258,7 @@ class AlarmsPlugin:
                 self._dirty = True
             batch = summarize(events)
             if batch.patrol:
-                self.units.update_positions(batch.patrol)
-                self._units_stale = True
+                self._units_stale = True  # units moved: the offer (drawn by the patrol plugin) follows
             for cam in batch.cameras:
                 if cam.status != "online":
                     self.host.show_notice(tr("Camera {id} {status}: {reason}", id=cam.camera_id,
@@ -323,11 +321,6 @@ class AlarmsPlugin:
         now = time.monotonic()
         changed, self._changed = self._changed, []
         self.last_shown = self.layer.update_alarms(changed) if changed else []
-        for a in changed:
-            if a.state == AlarmState.DISPATCHED and a.assigned_unit:
-                self.units.busy.add(a.assigned_unit)
-            elif a.assigned_unit and not (a.is_open and a.state == AlarmState.DISPATCHED):
-                self.units.busy.discard(a.assigned_unit)
         if force or now - self._last_table > self.TABLE_INTERVAL_S:
             self._last_table = now
             self._dirty = False
@@ -451,10 +444,34 @@ class AlarmsPlugin:
         a = self.book.get(self.selected_id) if self.selected_id else None
         current = p.units.currentItem()
         chosen = current.data(Qt.UserRole) if (keep_choice and current is not None) else None
-        p.units.clear()
         if a is None or not a.is_open:
+            p.units.clear()
             return
-        for opt in Linkage.units_for(a, self.service.unit_positions(max_age_s=600), at_sea=self.at_sea(a)):
+        patrol = self.host.service("patrol")
+        if patrol is not None:
+            # the patrol service ranks by travel time along the route network; asked off the GUI
+            # thread (live, the feed process answers), shown when it comes if still relevant
+            alarm_id = a.id
+            if not self._ranking:
+                self._ranking = True
+                self.host.run_in_background(lambda: patrol.rank(a.lon_wgs, a.lat_wgs, 3),
+                                            lambda ranking: self._offer(alarm_id, ranking.options, chosen),
+                                            lambda exc: self._offer(alarm_id, [], chosen, str(exc)),
+                                            what="unit ranking")
+            return
+        self._offer(a.id, Linkage.units_for(a, self.service.unit_positions(max_age_s=600), at_sea=self.at_sea(a)),
+                    chosen)
+
+    def _offer(self, alarm_id: str, options, chosen, error: str = "") -> None:
+        self._ranking = False
+        p = self.panel
+        if alarm_id != self.selected_id:
+            return
+        p.units.clear()
+        if error:
+            p.units.addItem(QListWidgetItem(tr("No ranking: {err}", err=error)))
+            return
+        for opt in options:
             kind = tr({"car": "car", "ebike": "e-bike"}.get(opt.kind, opt.kind))
             item = QListWidgetItem(tr("{unit} ({kind}) {d:.0f} m, ETA {eta:.0f} s", unit=opt.unit, kind=kind,
                                       d=opt.distance_m, eta=opt.eta_s))
@@ -476,7 +493,7 @@ class AlarmsPlugin:
             item = self.panel.units.currentItem()
             if typed:
                 unit = typed
-            elif item is not None:
+            elif item is not None and item.data(Qt.UserRole):
                 unit = item.data(Qt.UserRole)
             else:
                 self.host.show_notice(tr("No free patrol unit known near this alarm: type the unit's call sign"),

@@ -45,8 +45,8 @@ _FORWARD_MAX = 200_000  # forwarded bus messages held for a GUI that does not re
 # anything else is refused, so a plugin cannot reach into the child's internals.
 CALLABLE: dict[str, tuple[str, ...]] = {
     "alarms": ("alarms", "get", "history", "camera_status", "patrol_positions", "counters"),
-    "patrol": ("positions", "units", "track", "tracks", "visits", "coverage", "rank", "dispatch",
-               "release", "arrivals", "dispatches", "schedule", "counters"),
+    "patrol": ("positions", "visits", "rank", "dispatch", "release", "release_alarm", "busy", "coverage",
+               "at_sea", "dispatches", "arrivals", "flush", "track", "tracks", "trips_and_stops"),
 }
 
 
@@ -151,6 +151,7 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         elif kind == "call":
             _, req, name, method, args, kwargs = cmd
             target = svc if name == "alarms" else extra_services.get(name)
+            target = getattr(target, "service", target)  # a feed wrapping a service: ask the service
             try:
                 if target is None:
                     raise LookupError(f"no service {name!r} in the feed process")

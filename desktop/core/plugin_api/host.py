@@ -113,7 +113,7 @@ class PluginHost:
     def stream(self, channel: str, callback: Callable[[list], None], *, topic_filter: str | None = None,
                coalesce: Callable[[Any], Any] | None = None):
         """Receive a channel's items once per frame, as one list (see :mod:`.streams`):
-        ``"alarms"`` (AlarmEvents), ``"patrol"`` (patrol events), ``"bus"`` with a
+        ``"alarms"`` (AlarmEvents) or ``"bus"`` with a
         ``topic_filter`` (``(topic, payload)`` pairs; works live, across the feed process)."""
         hub = self._manager.hub
         if hub is None:

@@ -26,10 +26,10 @@ log = logging.getLogger("pingan.streams")
 
 __all__ = ["StreamHub", "StreamSubscription", "CHANNELS", "AlarmSource", "BusLink", "RemoteLink"]
 
-# "bus": (topic, payload) messages from the feeds (MQTT or the scenario), topic-filtered;
-# "alarms": AlarmEvent batches as the alarm service drains them;
-# "patrol": patrol events (unit states, visits, arrivals) from the patrol service.
-CHANNELS = ("bus", "alarms", "patrol")
+# "bus": (topic, payload) messages from the feeds (MQTT or the scenario), topic-filtered —
+#        the patrol service's findings among them, on pingan/patrol/events;
+# "alarms": AlarmEvent batches as the alarm service drains them.
+CHANNELS = ("bus", "alarms")
 
 
 class StreamSubscription:

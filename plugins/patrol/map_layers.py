@@ -1,0 +1,352 @@
+"""The patrol plugin's map layers: live units (heading, call sign, fading trail, stale greyed),
+the replay, and the route of a proposed dispatch.
+
+Units are drawn like the camera icons: positions in numpy arrays, one sprite atlas (one arrow
+per kind and state), one ``drawPixmapFragments`` call with each unit's heading as the
+fragment's rotation — so 500 units cost about as much as one.
+"""
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+
+from desktop.sdk import Hit, MapLayer, MarkerAtlas, tr
+
+KIND_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": "#4dd0e1"}
+KINDS = ("car", "ebike", "foot", "boat")
+STATES = ("live", "busy", "stale", "offline")  # sprite rows: colour of kind / red ring / grey / dark grey
+SPRITE = 26  # logical pixels per sprite cell
+LABELS_MAX = 120  # call signs are drawn when at most this many units are on screen
+TRAIL_S = 120.0  # the fading trail shows the last two minutes
+
+
+def kind_label(kind: str) -> str:
+    return tr({"car": "car", "ebike": "e-bike", "foot": "foot patrol", "boat": "boat"}.get(kind, kind))
+
+
+def _atlas(dpr: float) -> QPixmap:
+    """One row of arrows per state, one column per kind; each arrow points up (heading 0 = north)."""
+    s = int(SPRITE * dpr)
+    pm = QPixmap(s * len(KINDS), s * len(STATES))
+    pm.fill(Qt.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.Antialiasing)
+    for row, state in enumerate(STATES):
+        for col, kind in enumerate(KINDS):
+            c = QColor(KIND_COLORS[kind])
+            if state == "stale":
+                c = QColor("#8a949e")
+            elif state == "offline":
+                c = QColor("#4a525a")
+            cx, cy = col * s + s / 2, row * s + s / 2
+            r = s * 0.36
+            arrow = QPolygonF([QPointF(cx, cy - r), QPointF(cx + r * 0.78, cy + r * 0.8),
+                               QPointF(cx, cy + r * 0.38), QPointF(cx - r * 0.78, cy + r * 0.8)])
+            if state == "busy":
+                p.setPen(QPen(QColor("#ff5252"), max(2.0, s / 9)))
+                p.setBrush(Qt.NoBrush)
+                p.drawEllipse(QPointF(cx, cy), s * 0.46, s * 0.46)
+            p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 18)))
+            p.setBrush(c)
+            p.drawPolygon(arrow)
+    p.end()
+    pm.setDevicePixelRatio(dpr)
+    return pm
+
+
+class UnitLayer(MapLayer):
+    """Every patrol unit at its latest fix: an arrow along its heading, its call sign, a trail
+    that fades over the last two minutes; stale units grey, offline ones dark, busy ringed red."""
+
+    id = "units"
+    title = "Patrol units"
+    static = False
+    z = 75
+
+    def __init__(self, projection, trail_s: float = TRAIL_S):
+        super().__init__()
+        self.projection = projection
+        self.trail_s = trail_s
+        self.units: dict[str, dict] = {}
+        self.order: list[str] = []
+        self._x = np.zeros(0)
+        self._y = np.zeros(0)
+        self._heading = np.zeros(0)
+        self._cell = np.zeros(0)
+        self._dirty = True
+        self._frags = MarkerAtlas()
+        self._atlas: QPixmap | None = None
+        self._atlas_dpr = 0.0
+        self.selected = ""
+        self.painted_at = 0.0  # monotonic time of the last paint (for the benchmark)
+
+    # --- data ------------------------------------------------------------------------------
+    def update_positions(self, fixes) -> None:
+        """New fixes (objects with unit, kind, lon_wgs, lat_wgs, heading_deg, speed_kmh, epoch)."""
+        for f in fixes:
+            x, y = self.projection.forward(f.lon_wgs, f.lat_wgs, "WGS84")
+            u = self.units.get(f.unit)
+            if u is None:
+                u = self.units[f.unit] = {"trail": collections.deque(maxlen=240), "state": "live", "busy": False}
+                self.order.append(f.unit)
+            u.update(kind=f.kind, x=float(x), y=float(y), heading=float(f.heading_deg or 0.0),
+                     speed=float(f.speed_kmh or 0.0), epoch=float(f.epoch))
+            if u["state"] in ("stale", "offline"):
+                u["state"] = "live"
+            trail = u["trail"]
+            trail.append((float(f.epoch), float(x), float(y)))
+            while trail and trail[0][0] < f.epoch - self.trail_s:
+                trail.popleft()
+        if fixes:
+            self._dirty = True
+            self.changed()
+
+    def set_states(self, states: dict[str, tuple[str, bool]]) -> None:
+        """unit -> (link state live|stale|offline, busy), from the patrol service."""
+        changed = False
+        for unit, (link, busy) in states.items():
+            u = self.units.get(unit)
+            if u is not None and (u["state"], u["busy"]) != (link, busy):
+                u["state"], u["busy"] = link, busy
+                changed = True
+        if changed:
+            self._dirty = True
+            self.changed()
+
+    def remove(self, unit: str) -> None:
+        if self.units.pop(unit, None) is not None:
+            self.order.remove(unit)
+            self._dirty = True
+            self.changed()
+
+    def _columns(self) -> None:
+        n = len(self.order)
+        self._x = np.fromiter((self.units[u]["x"] for u in self.order), float, n)
+        self._y = np.fromiter((self.units[u]["y"] for u in self.order), float, n)
+        self._heading = np.fromiter((self.units[u]["heading"] for u in self.order), float, n)
+        kind = np.fromiter((KINDS.index(self.units[u]["kind"]) if self.units[u]["kind"] in KINDS else 2
+                            for u in self.order), float, n)
+        state = np.fromiter((STATES.index("busy") if self.units[u]["busy"] and self.units[u]["state"] == "live"
+                             else STATES.index(self.units[u]["state"]) for u in self.order), float, n)
+        self._cell = kind + state * len(KINDS)
+        self._dirty = False
+
+    # --- painting --------------------------------------------------------------------------
+    def paint(self, p: QPainter, vp) -> None:
+        import time
+        self.painted_at = time.monotonic()
+        if not self.order:
+            return
+        if self._dirty:
+            self._columns()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        if self._atlas is None or self._atlas_dpr != dpr:
+            self._atlas, self._atlas_dpr = _atlas(dpr), dpr
+        sx, sy = vp.to_screen(self._x, self._y)
+        sx, sy = np.asarray(sx, float), np.asarray(sy, float)
+        on = (sx > -30) & (sx < vp.width + 30) & (sy > -30) & (sy < vp.height + 30)
+        idx = np.nonzero(on)[0]
+        few = len(idx) <= LABELS_MAX
+        if few:
+            self._paint_trails(p, vp, idx)
+        s = SPRITE
+        cells = self._cell[idx]
+        a = self._frags.fill(sx[idx], sy[idx], (cells % len(KINDS)) * s, s)
+        a[:len(idx), 3] = (cells // len(KINDS)) * s  # the state row
+        a[:len(idx), 8] = self._heading[idx]
+        self._frags.draw(p, len(idx), self._atlas)
+        if few:
+            font = QFont(p.font())
+            font.setBold(True)
+            p.setFont(font)
+            for i in idx:
+                unit = self.order[i]
+                u = self.units[unit]
+                p.setPen(QColor("#8a949e") if u["state"] != "live" else QColor("#ffffff"))
+                p.drawText(QPointF(sx[i] + 12, sy[i] + 5), unit)
+        if self.selected in self.units:
+            u = self.units[self.selected]
+            x, y = vp.to_screen(u["x"], u["y"])
+            p.setPen(QPen(QColor("#ffd54f"), 2.5))
+            p.setBrush(Qt.NoBrush)
+            p.drawEllipse(QPointF(float(x), float(y)), 17, 17)
+
+    def _paint_trails(self, p: QPainter, vp, idx) -> None:
+        for i in idx:
+            u = self.units[self.order[i]]
+            trail = u["trail"]
+            if len(trail) < 2:
+                continue
+            c = QColor(KIND_COLORS.get(u["kind"], "#ffffff") if u["state"] == "live" else "#8a949e")
+            newest = trail[-1][0]
+            pts = [(t, *vp.to_screen(x, y)) for t, x, y in trail]
+            for (t0, x0, y0), (t1, x1, y1) in zip(pts, pts[1:]):
+                age = (newest - t1) / self.trail_s
+                c.setAlphaF(max(0.05, 0.75 * (1.0 - age)))
+                p.setPen(QPen(c, 3.0, Qt.SolidLine, Qt.RoundCap))
+                p.drawLine(QPointF(float(x0), float(y0)), QPointF(float(x1), float(y1)))
+
+    def hit_test(self, x, y, vp):
+        if not self.order:
+            return None
+        if self._dirty:
+            self._columns()
+        tol = 12.0 / vp.scale
+        d2 = (self._x - x) ** 2 + (self._y - y) ** 2
+        i = int(np.argmin(d2))
+        if d2[i] > tol * tol:
+            return None
+        unit = self.order[i]
+        u = self.units[unit]
+        state = {"live": tr("live"), "stale": tr("stale"), "offline": tr("offline")}[u["state"]]
+        title = tr("Patrol unit {unit} ({kind}), {speed:.0f} km/h, {state}", unit=unit, kind=kind_label(u["kind"]),
+                   speed=u["speed"], state=state)
+        return Hit(self.id, "patrol_unit", unit, title, u["x"], u["y"],
+                   {"unit": unit, "kind": u["kind"], "busy": u["busy"], "state": u["state"]}, priority=9)
+
+
+class RouteLayer(MapLayer):
+    """The path a proposed unit would take to an alarm (dashed), with the alarm point."""
+
+    id = "dispatch_route"
+    title = "Dispatch route"
+    static = False
+    z = 74
+
+    def __init__(self, projection):
+        super().__init__()
+        self.projection = projection
+        self.path: list[tuple[float, float]] = []  # map coordinates
+
+    def set_path(self, lonlat: list[tuple[float, float]]) -> None:
+        self.path = [tuple(map(float, self.projection.forward(lon, lat, "WGS84"))) for lon, lat in lonlat]
+        self.changed()
+
+    def paint(self, p: QPainter, vp) -> None:
+        if len(self.path) < 2:
+            return
+        path = QPainterPath()
+        for i, (x, y) in enumerate(self.path):
+            sx, sy = vp.to_screen(x, y)
+            (path.moveTo if i == 0 else path.lineTo)(float(sx), float(sy))
+        p.setBrush(Qt.NoBrush)
+        p.setPen(QPen(QColor(0, 0, 0, 160), 7.0, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+        p.drawPath(path)
+        p.setPen(QPen(QColor("#ffab40"), 4.0, Qt.DashLine, Qt.RoundCap, Qt.RoundJoin))
+        p.drawPath(path)
+
+
+class ReplayLayer(MapLayer):
+    """What the replay shows at its current time: each unit's position, its track so far and
+    its stops (with arrival and departure times)."""
+
+    id = "replay"
+    title = "Patrol replay"
+    static = False
+    z = 76
+
+    def __init__(self, projection):
+        super().__init__()
+        self.projection = projection
+        self.units: list[str] = []
+        self.kinds: dict[str, str] = {}
+        self.x = np.zeros(0)
+        self.y = np.zeros(0)
+        self.heading = np.zeros(0)
+        self.valid = np.zeros(0, bool)
+        self.tracks: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # unit -> map x, y of the track so far
+        self.stops: list[tuple[str, float, float, str]] = []  # unit, map x, y, label
+        self.follow = ""
+        self._frags = MarkerAtlas()
+        self._atlas: QPixmap | None = None
+
+    def show_frame(self, units, lon, lat, heading, valid, tracks=None, stops=None) -> None:
+        self.units = list(units)
+        x, y = self.projection.forward(np.asarray(lon, float), np.asarray(lat, float), "WGS84")
+        self.x, self.y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+        self.heading = np.asarray(heading, float)
+        self.valid = np.asarray(valid, bool) & np.isfinite(self.x) & np.isfinite(self.y)
+        if tracks is not None:
+            self.tracks = {}
+            for unit, (tlon, tlat) in tracks.items():
+                tx, ty = self.projection.forward(np.asarray(tlon, float), np.asarray(tlat, float), "WGS84")
+                self.tracks[unit] = (np.atleast_1d(np.asarray(tx, float)), np.atleast_1d(np.asarray(ty, float)))
+        if stops is not None:
+            self.stops = []
+            for unit, lon_, lat_, label in stops:
+                sx, sy = self.projection.forward(lon_, lat_, "WGS84")
+                self.stops.append((unit, float(sx), float(sy), label))
+        self.changed()
+
+    def clear(self) -> None:
+        self.units, self.tracks, self.stops = [], {}, []
+        self.valid = np.zeros(0, bool)
+        self.changed()
+
+    def paint(self, p: QPainter, vp) -> None:
+        if not self.units:
+            return
+        for unit, (tx, ty) in self.tracks.items():
+            if len(tx) < 2:
+                continue
+            sx, sy = vp.to_screen(tx, ty)
+            step = max(1, len(tx) // 1500)  # a day's track at 1 Hz: every n-th point is plenty on screen
+            poly = QPolygonF([QPointF(float(a), float(b)) for a, b in zip(sx[::step], sy[::step])])
+            c = QColor(KIND_COLORS.get(self.kinds.get(unit, ""), "#ffffff"))
+            c.setAlpha(150)
+            p.setPen(QPen(c, 2.5))
+            p.drawPolyline(poly)
+        font = QFont(p.font())
+        for unit, x, y, label in self.stops:
+            sx, sy = vp.to_screen(x, y)
+            p.setPen(QPen(QColor("#0b1219"), 1.5))
+            p.setBrush(QColor("#ffb74d"))
+            p.drawRect(QRectF(float(sx) - 5, float(sy) - 5, 10, 10))
+            p.setFont(font)
+            p.setPen(QColor("#ffe0b2"))
+            p.drawText(QPointF(float(sx) + 8, float(sy) - 6), label)
+        if self._atlas is None:
+            self._atlas = _atlas(1.0)
+        idx = np.nonzero(self.valid)[0]
+        if not len(idx):
+            return
+        sx, sy = vp.to_screen(self.x[idx], self.y[idx])
+        cols = np.array([KINDS.index(self.kinds.get(self.units[i], "foot")) if self.kinds.get(self.units[i]) in KINDS
+                         else 2 for i in idx], float)
+        a = self._frags.fill(np.asarray(sx, float), np.asarray(sy, float), cols * SPRITE, SPRITE)
+        a[:len(idx), 3] = 0.0
+        a[:len(idx), 8] = np.nan_to_num(self.heading[idx])
+        self._frags.draw(p, len(idx), self._atlas)
+        bold = QFont(p.font())
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(QColor("#ffffff"))
+        for k, i in enumerate(idx):
+            p.drawText(QPointF(float(sx[k]) + 12, float(sy[k]) + 5), self.units[i])
+
+    def hit_test(self, x, y, vp):
+        idx = np.nonzero(self.valid)[0]
+        if not len(idx):
+            return None
+        tol = 12.0 / vp.scale
+        d2 = (self.x[idx] - x) ** 2 + (self.y[idx] - y) ** 2
+        k = int(np.argmin(d2))
+        if d2[k] > tol * tol:
+            return None
+        i = idx[k]
+        unit = self.units[i]
+        return Hit(self.id, "replay_unit", unit, tr("Replay: {unit}", unit=unit), float(self.x[i]),
+                   float(self.y[i]), {"unit": unit}, priority=8)
+
+
+def bearing_deg(lon0, lat0, lon1, lat1) -> float:
+    """Initial bearing from one point to another (0 = north, clockwise)."""
+    dl = math.radians(lon1 - lon0)
+    a, b = math.radians(lat0), math.radians(lat1)
+    y = math.sin(dl) * math.cos(b)
+    x = math.cos(a) * math.sin(b) - math.sin(a) * math.cos(b) * math.cos(dl)
+    return (math.degrees(math.atan2(y, x)) + 360.0) % 360.0
