@@ -364,8 +364,8 @@ class PatrolPlugin(Plugin):
         if a is None:
             return
         self.alarm_id = alarm_id
-        self.panel.alarm_label.setText(tr("Alarm {id}: {type}, {state} · {text}", id=a.id, type=a.type_label,
-                                          state=a.state_label, text=a.text or a.source))
+        self.panel.alarm_label.setText(tr("Alarm {id}: {type}, {state} · {what}", id=a.id, type=a.type_label,
+                                          state=a.state_label, what=a.text or a.source))
         self._read("dispatch ranking", lambda: self.patrol.rank(a.lon_wgs, a.lat_wgs, self.rank_k),
                    lambda ranking, aid=alarm_id: self._got_ranking(aid, ranking))
 
