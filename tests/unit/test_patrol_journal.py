@@ -38,7 +38,8 @@ def test_rows_round_trip_before_compaction(tmp_path):
         assert j.flush() == 100 and j.pending() == 0
         tr = j.track("car-01", T0, T0 + 1000)
         assert tr.kind == "car" and len(tr) == 100
-        assert np.array_equal(tr.lon, [r[3] for r in rows]) and np.array_equal(tr.heading_deg, [r[6] for r in rows])
+        assert np.array_equal(tr.lon, [r[3] for r in rows]) and np.array_equal(tr.t, [r[2] for r in rows])
+        assert np.allclose(tr.heading_deg, [r[6] for r in rows], atol=1e-4)  # float32: 0.01° is the journal's unit
         # a time range cuts exactly, inclusive at both ends
         assert j.track("car-01", T0 + 10, T0 + 19).t.tolist() == [T0 + k for k in range(10, 20)]
         assert j.counts() == {"rows": 100, "chunked": 0, "chunks": 0}

@@ -26,7 +26,7 @@ import numpy as np
 from desktop.core.geo.crs import wgs84_to_gcj02
 
 from .stops import Stop, Trip, trips_and_stops
-from .track import Track
+from .track import Track, TrackSet
 
 __all__ = ["ReplayModel", "Frame", "SPEEDS", "HOLD_S", "INTERPOLATE_S"]
 
@@ -69,35 +69,33 @@ class ReplayModel:
     reads it. Not thread-safe (a view owns it).
     """
 
-    def __init__(self, tracks: Mapping[str, Track] | Iterable[Track], t0: float | None = None,
+    def __init__(self, tracks: TrackSet | Mapping[str, Track] | Iterable[Track], t0: float | None = None,
                  t1: float | None = None, *, hold_s: float = HOLD_S, interpolate_s: float = INTERPOLATE_S):
-        items = list(tracks.values()) if isinstance(tracks, Mapping) else list(tracks)
-        items = [tr for tr in items if len(tr)]
-        items.sort(key=lambda tr: tr.unit)
-        self.tracks: dict[str, Track] = {tr.unit: tr for tr in items}
-        self.units = tuple(tr.unit for tr in items)
-        self.kinds = tuple(tr.kind for tr in items)
-        lo = min((tr.t0 for tr in items), default=0.0)
-        hi = max((tr.t1 for tr in items), default=0.0)
+        # A TrackSet (what the journal loads) is used as it is; other tracks are copied into one.
+        ts = tracks if isinstance(tracks, TrackSet) else TrackSet.from_tracks(tracks)
+        self.track_set = ts
+        self.units = ts.units
+        self.kinds = ts.kinds
+        self._start, self._end = ts.start, ts.end
+        self._t, self._lon, self._lat = ts.t, ts.lon, ts.lat
+        self._spd, self._hdg = ts.speed_kmh, ts.heading_deg
+        n = len(ts)
+        lo = float(ts.t[ts.start].min()) if n else 0.0
+        hi = float(ts.t[ts.end - 1].max()) if n else 0.0
         self.t0 = float(lo if t0 is None else t0)
         self.t1 = float(hi if t1 is None else t1)
         if self.t1 < self.t0:
             raise ValueError(f"replay span ends ({self.t1}) before it starts ({self.t0})")
         self.hold_s = hold_s
         self.interpolate_s = interpolate_s
-        counts = np.array([len(tr) for tr in items], np.int64)
-        self._start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(items) else np.zeros(0, np.int64)
-        self._end = self._start + counts  # exclusive
         self._base = min(lo, self.t0)
         # Keys must keep units apart whatever t is asked: stride > the whole time range.
         self._stride = float(max(hi, self.t1) - self._base) + 2.0 * hold_s + 10.0
-        cat = (lambda name: np.concatenate([getattr(tr, name) for tr in items]) if items else np.zeros(0))
-        self._t = cat("t")
-        self._lon, self._lat = cat("lon"), cat("lat")
-        self._spd, self._hdg = cat("speed_kmh"), cat("heading_deg")
-        unit_idx = np.repeat(np.arange(len(items), dtype=float), counts)
-        self._keys = (self._t - self._base) + unit_idx * self._stride
-        self._offsets = np.arange(len(items), dtype=float) * self._stride
+        self._offsets = np.arange(n, dtype=float) * self._stride
+        self._keys = np.empty(len(ts.t))
+        for i, (a, b) in enumerate(zip(ts.start.tolist(), ts.end.tolist())):
+            np.subtract(ts.t[a:b], self._base - self._offsets[i], out=self._keys[a:b])
+        self.tracks: dict[str, Track] = ts.tracks()
         self.t = self.t0
         self.speed = 1.0
         self.playing = False
@@ -107,14 +105,14 @@ class ReplayModel:
     @classmethod
     def from_journal(cls, journal, units: Iterable[str] | None, t0: float, t1: float, **kw) -> "ReplayModel":
         """A replay of ``units`` (None: all) from a :class:`~.journal.PositionJournal`."""
-        return cls(journal.tracks(None if units is None else list(units), t0, t1), t0, t1, **kw)
+        return cls(journal.track_set(None if units is None else list(units), t0, t1), t0, t1, **kw)
 
     def __len__(self) -> int:
         return len(self.units)
 
     @property
     def fixes(self) -> int:
-        return len(self._t)
+        return len(self._keys)
 
     # --- the timeline ----------------------------------------------------------------
 
@@ -157,7 +155,7 @@ class ReplayModel:
         if self.followed in self.tracks:
             ts = self.tracks[self.followed].t
         else:
-            ts = self._t
+            ts = self._t  # every unit's fixes
         if not len(ts):
             return self.frame()
         if direction >= 0:
@@ -193,24 +191,21 @@ class ReplayModel:
         """Every unit's position at ``t`` (default: the current time)."""
         t = self.t if t is None else float(t)
         n = len(self.units)
-        q = (t - self._base) + self._offsets
-        j = np.searchsorted(self._keys, q, side="right") - 1
-        has = (j >= self._start) & (n > 0)
-        jj = np.where(has, j, 0)
-        if not len(self._t):
-            jj = np.zeros(n, np.int64)
-        t_fix = self._t[jj] if len(self._t) else np.zeros(n)
+        if n == 0:
+            z = np.zeros(0)
+            return Frame(t, (), (), z, z, z, z, z, z, np.zeros(0, bool), z, np.zeros(0, np.int64), self.followed)
+        # One search for all units: the last fix at or before t of each.
+        j = np.searchsorted(self._keys, (t - self._base) + self._offsets, side="right") - 1
+        has = j >= self._start
+        jj = np.where(has, j, self._start)
+        t_fix = self._t[jj]
         age = np.where(has, t - t_fix, np.nan)
-        lon = self._lon[jj] if len(self._t) else np.zeros(n)
-        lat = self._lat[jj] if len(self._t) else np.zeros(n)
-        spd = self._spd[jj] if len(self._t) else np.zeros(n)
-        hdg = self._hdg[jj] if len(self._t) else np.zeros(n)
+        lon, lat = self._lon[jj], self._lat[jj]
+        spd, hdg = self._spd[jj].astype(float), self._hdg[jj].astype(float)
         # Interpolate towards the next fix when it is close enough in time.
-        nxt = jj + 1
-        inner = has & (nxt < self._end)
-        nj = np.where(inner, nxt, jj)
-        gap = (self._t[nj] - t_fix) if len(self._t) else np.zeros(n)
-        interp = inner & (gap > 0) & (gap <= self.interpolate_s)
+        nj = np.minimum(jj + 1, self._end - 1)
+        gap = self._t[nj] - t_fix
+        interp = has & (nj > jj) & (gap > 0) & (gap <= self.interpolate_s)
         if interp.any():
             f = np.where(interp, (t - t_fix) / np.where(gap > 0, gap, 1.0), 0.0)
             lon = lon + f * (self._lon[nj] - lon)
