@@ -156,18 +156,24 @@ class PatrolSchedule:
         day = first
         while day <= last:
             wd = day.weekday()
+            midnight = datetime.combine(day, time(0), tzinfo=tz)
+            nxt = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+            # One offset all day (no DST change that day, as in China): the times of day are
+            # plain seconds after midnight. Otherwise each is placed at its wall-clock time.
+            steady = midnight.utcoffset() == nxt.utcoffset()
+            m_epoch = midnight.timestamp()
             for ps in wanted:
                 if wd not in ps.days:
                     continue
-                for sec in ps.times_s:
-                    # combine() at the wall-clock time, so a DST change (where a zone has
-                    # one) keeps visits at their local time of day.
-                    when = datetime.combine(day, time(sec // 3600, sec // 60 % 60, sec % 60), tzinfo=tz)
-                    s = when.timestamp()
-                    opens = s - ps.before_s
-                    if t0 <= opens < t1:
-                        out.append(VisitWindow(ps.post, s, opens, s - ps.tolerance_s, s + ps.tolerance_s,
-                                               s + ps.after_s))
+                if steady:
+                    sched = m_epoch + np.asarray(ps.times_s, float)
+                else:
+                    sched = np.array([datetime.combine(day, time(s // 3600, s // 60 % 60, s % 60),
+                                                       tzinfo=tz).timestamp() for s in ps.times_s])
+                opens = sched - ps.before_s
+                for s in sched[(opens >= t0) & (opens < t1)].tolist():
+                    out.append(VisitWindow(ps.post, s, s - ps.before_s, s - ps.tolerance_s, s + ps.tolerance_s,
+                                           s + ps.after_s))
             day += timedelta(days=1)
         out.sort(key=lambda w: (w.opens, w.post))
         return out

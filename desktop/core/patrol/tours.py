@@ -210,9 +210,9 @@ class TourWatcher:
         if self.watch_from is None:
             self.watch(now)
         start = self._generated_to
-        end = now + _LOOKAHEAD_S
-        if end <= start:
+        if now + _LOOKAHEAD_S <= start:
             return
+        end = now + 2 * _LOOKAHEAD_S  # an hour of windows at a time, not a second's each tick
         off = self.offset_s
         for w in self.schedule.windows(start - off, end - off, [p.post for p in self.posts]):
             if off:
