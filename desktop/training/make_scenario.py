@@ -14,8 +14,15 @@ Reads the dataset (cameras, patrol routes and posts, boundary) and writes
   integrations, EPSG:4490 from surveying-grade systems), converted exactly from the same
   WGS84 point, so all of them land where intended;
 * a burst of 12 repeats from one fence sensor in 24 s (flood control folds them into one);
-* patrol units moving along the dataset's routes (level 1 → cars, level 2 → e-bikes), foot
-  patrols around posts and a boat off the coast when the district has one;
+* patrol units moving along the dataset's routes (level 1 → cars, level 2 → e-bikes; a closed
+  route is driven round, an open one to and fro) and a boat off the coast when the district
+  has one;
+* foot patrols visiting the posts per the dataset's schedule (``patrol_schedule.toml``): for
+  every visit whose window falls inside the scenario, most check in on time, two late, one
+  early and exactly one is missed (its walker's radio goes silent on the way, so it also goes
+  stale and offline). The result is checked by playing the patrol timeline through the patrol
+  core's tours, and written to ``expected.toml`` (``[visits."<post>@HH:MM"]``). Without a
+  schedule, foot patrols walk small loops around posts;
 * one camera failure (offline, back online three minutes later);
 * the expected operator responses (the 60-second rapid response standard drives the
   dispatch deadlines of the urgent alarms).
