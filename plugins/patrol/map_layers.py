@@ -14,6 +14,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from pyqtgraph import arrayToQPath
+
 from desktop.sdk import Hit, MapLayer, MarkerAtlas, tr
 
 KIND_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": "#4dd0e1"}
@@ -22,6 +24,7 @@ STATES = ("live", "busy", "stale", "offline")  # sprite rows: colour of kind / r
 SPRITE = 26  # logical pixels per sprite cell
 LABELS_MAX = 120  # call signs are drawn when at most this many units are on screen
 TRAIL_S = 120.0  # the fading trail shows the last two minutes
+STOP_LABELS = 12  # replay stop labels drawn at most
 
 
 def kind_label(kind: str) -> str:
@@ -263,23 +266,38 @@ class ReplayLayer(MapLayer):
         self.follow = ""
         self._frags = MarkerAtlas()
         self._atlas: QPixmap | None = None
+        self._stop_xy: dict = {}
 
     def show_frame(self, units, lon, lat, heading, valid, tracks=None, stops=None) -> None:
+        """The replay at one instant. ``tracks``: unit -> (lon, lat) arrays of its trail (WGS84),
+        projected here in one call for all units; ``stops``: (unit, lon, lat, label) rows shown
+        (projected once and cached: stops do not move)."""
         self.units = list(units)
         x, y = self.projection.forward(np.asarray(lon, float), np.asarray(lat, float), "WGS84")
         self.x, self.y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
         self.heading = np.asarray(heading, float)
         self.valid = np.asarray(valid, bool) & np.isfinite(self.x) & np.isfinite(self.y)
         if tracks is not None:
+            names = [u for u, (tlon, _) in tracks.items() if len(tlon) > 1]
             self.tracks = {}
-            for unit, (tlon, tlat) in tracks.items():
-                tx, ty = self.projection.forward(np.asarray(tlon, float), np.asarray(tlat, float), "WGS84")
-                self.tracks[unit] = (np.atleast_1d(np.asarray(tx, float)), np.atleast_1d(np.asarray(ty, float)))
+            if names:
+                tlon = np.concatenate([np.asarray(tracks[u][0], float) for u in names])
+                tlat = np.concatenate([np.asarray(tracks[u][1], float) for u in names])
+                tx, ty = self.projection.forward(tlon, tlat, "WGS84")
+                tx, ty = np.asarray(tx, float), np.asarray(ty, float)
+                cuts = np.cumsum([len(tracks[u][0]) for u in names])[:-1]
+                for u, px, py in zip(names, np.split(tx, cuts), np.split(ty, cuts)):
+                    self.tracks[u] = (px, py)
         if stops is not None:
-            self.stops = []
+            shown = []
             for unit, lon_, lat_, label in stops:
-                sx, sy = self.projection.forward(lon_, lat_, "WGS84")
-                self.stops.append((unit, float(sx), float(sy), label))
+                key = (unit, lon_, lat_, label)
+                xy = self._stop_xy.get(key)
+                if xy is None:
+                    sx, sy = self.projection.forward(lon_, lat_, "WGS84")
+                    xy = self._stop_xy[key] = (float(sx), float(sy))
+                shown.append((unit, xy[0], xy[1], label))
+            self.stops = shown
         self.changed()
 
     def clear(self) -> None:
@@ -290,25 +308,33 @@ class ReplayLayer(MapLayer):
     def paint(self, p: QPainter, vp) -> None:
         if not self.units:
             return
+        # Trails: one path per unit built from numpy in one go (pyqtgraph's arrayToQPath), drawn
+        # without antialiasing — fifty antialiased polylines alone would take a frame's budget.
+        p.save()
+        p.setRenderHint(QPainter.Antialiasing, False)
         for unit, (tx, ty) in self.tracks.items():
             if len(tx) < 2:
                 continue
             sx, sy = vp.to_screen(tx, ty)
-            step = max(1, len(tx) // 1500)  # a day's track at 1 Hz: every n-th point is plenty on screen
-            poly = QPolygonF([QPointF(float(a), float(b)) for a, b in zip(sx[::step], sy[::step])])
             c = QColor(KIND_COLORS.get(self.kinds.get(unit, ""), "#ffffff"))
-            c.setAlpha(150)
-            p.setPen(QPen(c, 2.5))
-            p.drawPolyline(poly)
-        font = QFont(p.font())
+            c.setAlpha(170)
+            p.setPen(QPen(c, 2.0))
+            p.drawPath(arrayToQPath(np.asarray(sx, float), np.asarray(sy, float)))
+        p.restore()
+        # Stops: a square each; the labels (arrival–departure) of the latest few only, or of the
+        # followed unit's — a day's hundreds of labels would hide the map and cost the frame.
+        p.setPen(QPen(QColor("#0b1219"), 1.5))
+        p.setBrush(QColor("#ffb74d"))
+        on_screen = []
         for unit, x, y, label in self.stops:
             sx, sy = vp.to_screen(x, y)
-            p.setPen(QPen(QColor("#0b1219"), 1.5))
-            p.setBrush(QColor("#ffb74d"))
-            p.drawRect(QRectF(float(sx) - 5, float(sy) - 5, 10, 10))
-            p.setFont(font)
-            p.setPen(QColor("#ffe0b2"))
-            p.drawText(QPointF(float(sx) + 8, float(sy) - 6), label)
+            if -10 <= sx <= vp.width + 10 and -10 <= sy <= vp.height + 10:
+                p.drawRect(QRectF(float(sx) - 5, float(sy) - 5, 10, 10))
+                on_screen.append((unit, float(sx), float(sy), label))
+        labelled = [s for s in on_screen if s[0] == self.follow] if self.follow else on_screen[-STOP_LABELS:]
+        p.setPen(QColor("#ffe0b2"))
+        for unit, sx, sy, label in labelled[-STOP_LABELS:]:
+            p.drawText(QPointF(sx + 8, sy - 6), label)
         if self._atlas is None:
             self._atlas = _atlas(1.0)
         idx = np.nonzero(self.valid)[0]

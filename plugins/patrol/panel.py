@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QTableWidget,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QStyle, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from desktop.sdk import AlarmState, EventKind, IllegalTransition, Plugin, tr
@@ -151,9 +151,12 @@ class PatrolPanel(QTabWidget):
         self.slider.sliderMoved.connect(g(lambda v: plugin.seek_fraction(v / 10000.0), "replay seek"))
         lay.addWidget(self.slider)
         row = QHBoxLayout()
-        self.back_btn = QPushButton("⏮")
-        self.play_btn = QPushButton("▶")
-        self.fwd_btn = QPushButton("⏭")
+        style = self.style()
+        self.icon_play = style.standardIcon(QStyle.SP_MediaPlay)
+        self.icon_pause = style.standardIcon(QStyle.SP_MediaPause)
+        self.back_btn = QPushButton(style.standardIcon(QStyle.SP_MediaSeekBackward), "")
+        self.play_btn = QPushButton(self.icon_play, "")
+        self.fwd_btn = QPushButton(style.standardIcon(QStyle.SP_MediaSeekForward), "")
         self.back_btn.setToolTip(tr("Step back"))
         self.fwd_btn.setToolTip(tr("Step forward"))
         self.play_btn.setToolTip(tr("Play / pause"))
@@ -182,6 +185,9 @@ class PatrolPanel(QTabWidget):
         lay.addWidget(self.replay_status)
         self.addTab(rep, tr("Replay"))
         self.set_replay_enabled(False)
+
+    def show_playing(self, playing: bool) -> None:
+        self.play_btn.setIcon(self.icon_pause if playing else self.icon_play)
 
     def set_replay_enabled(self, on: bool) -> None:
         for w in (self.slider, self.back_btn, self.play_btn, self.fwd_btn, self.close_btn):
@@ -485,7 +491,7 @@ class PatrolPlugin(Plugin):
         p.set_replay_enabled(True)
         self.layer.set_visible(False)  # the live units would mix with the past
         model.play()
-        p.play_btn.setText("⏸")
+        p.show_playing(True)
         self.replay_frame(force=True)
 
     def close_replay(self) -> None:
@@ -495,7 +501,7 @@ class PatrolPlugin(Plugin):
         p = self.panel
         p.set_replay_enabled(False)
         p.replay_time.setText("—")
-        p.play_btn.setText("▶")
+        p.show_playing(False)
         p.replay_status.setText(tr("Pick units (none: all) and a span, then Load replay"))
 
     def toggle_play(self) -> None:
@@ -503,7 +509,7 @@ class PatrolPlugin(Plugin):
             return
         self.replay.toggle()
         self._last_frame = time.monotonic()
-        self.panel.play_btn.setText("⏸" if self.replay.playing else "▶")
+        self.panel.show_playing(self.replay.playing)
 
     def set_speed(self, speed) -> None:
         if self.replay is not None and speed:
@@ -517,7 +523,7 @@ class PatrolPlugin(Plugin):
     def step(self, n: int) -> None:
         if self.replay is not None:
             self.replay.step(n * self.STEP_S)
-            self.panel.play_btn.setText("▶")
+            self.panel.show_playing(False)
             self.replay_frame(force=True)
 
     def seek_fraction(self, f: float) -> None:
@@ -555,7 +561,7 @@ class PatrolPlugin(Plugin):
         if not p.slider.isSliderDown():
             p.slider.setValue(int(model.fraction * 10000))
         if not model.playing:
-            p.play_btn.setText("▶")
+            p.show_playing(False)
         if fr.followed in fr.units:
             i = fr.units.index(fr.followed)
             if fr.visible[i]:
@@ -564,7 +570,7 @@ class PatrolPlugin(Plugin):
 
 
 TRAIL_S = 600.0  # the replay draws each unit's last ten minutes behind it
-TRAIL_POINTS = 200  # …thinned to at most this many points (a frame must stay under 33 ms)
+TRAIL_POINTS = 120  # …thinned to at most this many points (a frame must stay under 33 ms)
 
 
 def explain(opt) -> str:
