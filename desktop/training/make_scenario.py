@@ -359,7 +359,7 @@ class _Builder:
             "unit": unit, "kind": "foot", "time": self.time_at(t_out), "lon": lon, "lat": lat, "crs": "WGS84",
             "speed_kmh": round(speed_kmh, 1), "heading_deg": round(heading % 360.0, 1)})
 
-    def _visitor(self, unit: str, post, ps, w, outcome: str) -> dict:
+    def _visitor(self, unit: str, post, ps, w, outcome: str) -> None:
         """A foot patrol that walks to ``post``, stays, and walks off: timed for ``outcome``.
 
         Fixes every 10 s while walking and at the post (every 30 s while standing off), so
@@ -403,7 +403,7 @@ class _Builder:
         for k in range(k_max, -1, -1):
             tt = arrival - k * step
             if tt > silent_after:
-                return {"unit": unit, "checkin": None}
+                return
             lon, lat = _destination(lon0, lat0, b_in, inside + k * walk * step)
             self._emit_fix(unit, tt, lon, lat, walk * 3.6, b_in + 180)
         tt = arrival + step
@@ -422,7 +422,6 @@ class _Builder:
         while tt - start <= self.duration:  # standing off, fixes every 30 s
             self._emit_fix(unit, tt, end_lon, end_lat, 0.0, b_out)
             tt += 30.0
-        return {"unit": unit, "checkin": checkin}
 
     def post_visits(self) -> bool:
         """Foot patrols for the scheduled visits whose windows fall inside the scenario.
@@ -446,7 +445,7 @@ class _Builder:
         self.visits = []
         for k, (w, outcome) in enumerate(zip(windows, plan)):
             unit = f"foot-{k + 1:02d}"
-            got = self._visitor(unit, posts[w.post], sched.posts[w.post], w, outcome)
+            self._visitor(unit, posts[w.post], sched.posts[w.post], w, outcome)
             self.visits.append({"window": w, "state": outcome, "unit": unit if outcome != "missed" else "",
                                 "walker": unit, "name": posts[w.post].name})
         self._check_visits()

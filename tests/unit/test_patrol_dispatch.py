@@ -14,7 +14,7 @@ from desktop.core.district.loader import load_district
 from desktop.core.feeds.schema import PatrolPosition
 from desktop.core.geo.crs import haversine_m
 from desktop.core.patrol.geometry import LocalFrame
-from desktop.core.patrol.network import RouteNetwork, routes_from_district
+from desktop.core.patrol.network import RouteNetwork
 from desktop.core.patrol.service import PatrolService
 
 ROOT = Path(__file__).resolve().parents[2]
