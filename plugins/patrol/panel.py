@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QStyle, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QStyle, QTableView,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from desktop.sdk import AlarmState, EventKind, IllegalTransition, Plugin, tr
 
@@ -26,34 +27,66 @@ STATE_COLORS = {"on_time": "#66bb6a", "early": "#4fc3f7", "late": "#ffa726", "mi
                 "pending": "#9e9e9e"}
 
 
-def _table(columns: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(columns))
-    t.setHorizontalHeaderLabels(columns)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    t.verticalHeader().setVisible(False)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SingleSelection)
-    return t
+class RowsModel(QAbstractTableModel):
+    """Rows of text for a table view, replaced whole (cheap: the view asks only for what it shows,
+    so 500 units refreshed each second cost the visible rows, not 3,500 widget items)."""
+
+    def __init__(self, columns: list[str], colors: dict[int, dict] | None = None):
+        super().__init__()
+        self.columns = columns
+        self.colors = colors or {}
+        self.rows: list[tuple] = []
+
+    def set_rows(self, rows: list[tuple]) -> None:
+        if len(rows) == len(self.rows):
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1))
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt)
+        return len(self.columns)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self.rows[index.row()][index.column()]
+        if role == Qt.DisplayRole:
+            return str(value)
+        if role == Qt.ForegroundRole and index.column() in self.colors:
+            color = self.colors[index.column()].get(value)
+            return QColor(color) if color else None
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802 (Qt)
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.columns[section]
+        return None
 
 
-def _fill(table: QTableWidget, rows: list[tuple], colors: dict[int, dict] | None = None) -> None:
-    table.setUpdatesEnabled(False)
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = table.item(r, c)
-            text = str(value)
-            if item is None:
-                item = QTableWidgetItem(text)
-                table.setItem(r, c, item)
-            elif item.text() != text:
-                item.setText(text)
-            if colors and c in colors:
-                from PySide6.QtGui import QColor
-                item.setForeground(QColor(colors[c].get(value, "#e0e0e0")))
-    table.setUpdatesEnabled(True)
+def _table(columns: list[str], colors: dict[int, dict] | None = None) -> QTableView:
+    view = QTableView()
+    view.setModel(RowsModel(columns, colors))
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.Interactive)  # not ResizeToContents: that measures every row
+    header.setStretchLastSection(True)
+    header.setDefaultSectionSize(96)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SingleSelection)
+    return view
+
+
+def _fill(view: QTableView, rows: list[tuple]) -> None:
+    view.model().set_rows(rows)
 
 
 class PatrolPanel(QTabWidget):
@@ -86,7 +119,8 @@ class PatrolPanel(QTabWidget):
         lay.addLayout(row)
         self.units = _table([tr("Unit"), tr("Kind"), tr("State"), tr("km/h"), tr("Last fix"), tr("Segment"),
                              tr("Alarm")])
-        self.units.cellClicked.connect(g(lambda r, c: plugin.focus_unit(self.units.item(r, 0).text()), "unit click"))
+        self.units.clicked.connect(g(lambda idx: plugin.focus_unit(self.units.model().rows[idx.row()][0]),
+                                     "unit click"))
         lay.addWidget(self.units)
         self.addTab(units, tr("Units"))
         # --- visits
@@ -106,8 +140,9 @@ class PatrolPanel(QTabWidget):
         row.addWidget(self.visit_text, 1)
         row.addWidget(self.visit_summary)
         lay.addLayout(row)
-        self.visits = _table([tr("Post"), tr("Scheduled"), tr("Window"), tr("Checked in"), tr("Unit"), tr("State")])
-        self.visits.cellDoubleClicked.connect(g(lambda r, c: plugin.focus_visit(r), "visit click"))
+        self.visits = _table([tr("Post"), tr("Scheduled"), tr("Window"), tr("Checked in"), tr("Unit"), tr("State")],
+                             colors={5: {state_label(k): c for k, c in STATE_COLORS.items()}})
+        self.visits.doubleClicked.connect(g(lambda idx: plugin.focus_visit(idx.row()), "visit click"))
         lay.addWidget(self.visits)
         self.addTab(visits, tr("Post visits"))
         # --- dispatch
@@ -179,7 +214,7 @@ class PatrolPanel(QTabWidget):
         row.addWidget(self.replay_time)
         lay.addLayout(row)
         self.stops = _table([tr("Unit"), tr("Arrived"), tr("Left"), tr("Stayed")])
-        self.stops.cellDoubleClicked.connect(g(lambda r, c: plugin.seek_stop(r), "stop click"))
+        self.stops.doubleClicked.connect(g(lambda idx: plugin.seek_stop(idx.row()), "stop click"))
         lay.addWidget(self.stops, 1)
         self.replay_status = QLabel(tr("Pick units (none: all) and a span, then Load replay"))
         lay.addWidget(self.replay_status)
@@ -221,7 +256,8 @@ class PatrolPlugin(Plugin):
         self.replay = None  # the ReplayModel while a replay is loaded
         self.replay_stops: list = []
         self._last_frame = time.monotonic()
-        self._busy_reads: set[str] = set()  # background reads in flight (one of each at a time)
+        self._busy_reads: set[str] = set()
+        self._listed: set[str] = set()  # units in the replay picker  # background reads in flight (one of each at a time)
         self._last_visits = -1e9
         self.panel = PatrolPanel(self)
         self.host.add_panel("patrol", tr("Patrol"), self.panel, area="right")
@@ -288,9 +324,10 @@ class PatrolPlugin(Plugin):
         statuses = self.statuses
         self.layer.set_states({u: (s.link, s.busy) for u, s in statuses.items()})
         self.refresh_units()
-        known = {self.panel.replay_units.item(i).text() for i in range(self.panel.replay_units.count())}
-        for unit in sorted(set(statuses) - known):
-            self.panel.replay_units.addItem(unit)
+        new = sorted(set(statuses) - self._listed)
+        if new:
+            self._listed.update(new)
+            self.panel.replay_units.addItems(new)
 
     def refresh_units(self) -> None:
         p = self.panel
@@ -314,8 +351,7 @@ class PatrolPlugin(Plugin):
         flt = VisitFilter(state=p.visit_state.currentData(), text=p.visit_text.text())
         self._visit_rows = [v for v in sorted(self.visits, key=lambda v: -v.scheduled) if flt.keep(v)]
         rows = visit_rows(self.visits, flt)
-        _fill(p.visits, [(*r[:5], state_label(r[5])) for r in rows],
-              colors={5: {state_label(k): c for k, c in STATE_COLORS.items()}})
+        _fill(p.visits, [(*r[:5], state_label(r[5])) for r in rows])
         s = visit_summary(self.visits)
         p.visit_summary.setText(tr("{on} on time · {early} early · {late} late · {missed} missed",
                                    on=s["on_time"], early=s["early"], late=s["late"], missed=s["missed"]))

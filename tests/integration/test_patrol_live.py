@@ -44,7 +44,7 @@ def test_positions_reach_the_panel_live_and_dispatch_is_followed_in_the_feed_pro
             pub.publish("pingan/patrol/L1/position", fix("L1", LON0 + 0.003 + i * 1e-4, LAT0 + 0.003, t0 + i))
         layer = w.canvas.layer("units")
         qtbot.waitUntil(lambda: "L1" in layer.units, timeout=10000)  # on the map, live
-        qtbot.waitUntil(lambda: plugin.panel.units.rowCount() == 1, timeout=10000)  # the service's state, via the pipe
+        qtbot.waitUntil(lambda: plugin.panel.units.model().rowCount() == 1, timeout=10000)  # the service's state, via the pipe
         assert plugin.statuses["L1"].link == "live"
         qtbot.waitUntil(lambda: len(session.patrol.track("L1", 0, 2e9)) == 20, timeout=10000)  # journaled there
         pub.publish("pingan/alarm", {"id": "LV1", "type": "one_key", "priority": 1, "time": iso(time.time()),

@@ -53,8 +53,8 @@ def test_units_reach_map_and_list_and_a_silent_one_goes_stale(ws, qtbot):
     qtbot.waitUntil(lambda: set(layer.units) == {"C1", "F1"}, timeout=5000)
     x, y = w.projection.forward(LON0 + 0.005, LAT0 + 0.005, "GCJ02")
     assert abs(layer.units["C1"]["x"] - x) < 0.5 and abs(layer.units["C1"]["y"] - y) < 0.5
-    qtbot.waitUntil(lambda: plugin.panel.units.rowCount() == 2, timeout=5000)
-    rows = {plugin.panel.units.item(r, 0).text(): plugin.panel.units.item(r, 2).text() for r in range(2)}
+    qtbot.waitUntil(lambda: plugin.panel.units.model().rowCount() == 2, timeout=5000)
+    rows = {r[0]: r[2] for r in plugin.panel.units.model().rows}
     assert rows["F1"] == "stale" and rows["C1"] == "moving"
     qtbot.waitUntil(lambda: layer.units["F1"]["state"] == "stale", timeout=5000)  # greyed on the map
     hit = layer.hit_test(x, y, w.canvas.vp)
