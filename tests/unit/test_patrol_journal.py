@@ -221,3 +221,25 @@ def test_a_day_of_fifty_units_loads_within_the_target(tmp_path):
         got = j.tracks(None, T0, T0 + 86400)
         assert time.perf_counter() - t <= 3.0
         assert sum(len(tr) for tr in got.values()) == 4_320_000
+
+
+def test_a_read_only_journal_sees_what_the_writer_commits(tmp_path):
+    path = tmp_path / "p.sqlite"
+    with pytest.raises(JournalError, match="no patrol journal"):
+        PositionJournal(path, readonly=True)
+    with PositionJournal(path, autoflush_s=0) as w:
+        w.append(fixes("car-01", "car", T0 + np.arange(700.0)))
+        w.flush()
+        w.compact()
+        with PositionJournal(path, readonly=True) as r:
+            assert len(r.track("car-01", T0, T0 + 700)) == 700
+            w.append(fixes("boat-07", "boat", T0 + np.arange(5.0)))  # a unit the reader has not seen
+            assert r.tracks(["boat-07"], T0, T0 + 10) == {}
+            w.flush()
+            assert len(r.tracks(["boat-07"], T0, T0 + 10)["boat-07"]) == 5
+            ts = r.track_set(None, T0, T0 + 700)
+            assert ts.units == ("boat-07", "car-01") and ts.fixes == 705
+            for write in (lambda: r.append([("x", "car", T0, 0, 0, 0, 0)]), lambda: r.compact(),
+                          lambda: r.add_dispatch("x", "car", "A", 0, 0, T0)):
+                with pytest.raises(JournalError, match="read-only"):
+                    write()

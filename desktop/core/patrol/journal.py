@@ -169,15 +169,24 @@ class PositionJournal:
 
     ``autoflush_s``: commit the buffered fixes this often from a background thread (and
     compact finished buckets every ``compact_every_s``); 0 = only when :meth:`flush` is
-    called. Use as a context manager or call :meth:`close`.
+    called. ``readonly``: open an existing journal only to read it — from another process
+    too, while the feed process writes (a replay loads straight from the file instead of
+    through a pipe). Use as a context manager or call :meth:`close`.
     """
 
-    def __init__(self, path: Path | str, autoflush_s: float = 1.0, compact_every_s: float = 60.0):
+    def __init__(self, path: Path | str, autoflush_s: float = 1.0, compact_every_s: float = 60.0,
+                 readonly: bool = False):
         if str(path) == ":memory:" or str(path).startswith("file:"):
             # Readers have connections of their own: an in-memory database would be empty to them.
             raise JournalError(f"{path}: the patrol journal needs a file")
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = bool(readonly)
+        if self.readonly:
+            if not self.path.is_file():
+                raise JournalError(f"{self.path}: no patrol journal there to read")
+            autoflush_s = 0
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._wlock = threading.RLock()  # the write connection and the unit-id cache
         self._buf_lock = threading.Lock()  # the buffer alone, so append never waits for a commit
         self._buffer: list[tuple] = []
@@ -187,13 +196,14 @@ class PositionJournal:
         self._closed = False
         try:
             self._db = self._connect()
-            with self._db:
+            if not self.readonly:
                 self._db.executescript(_SCHEMA)
-                row = self._db.execute("SELECT value FROM meta WHERE key='patrol_journal'").fetchone()
-                if row is None:
-                    self._db.execute("INSERT INTO meta VALUES('patrol_journal', ?)", (_VERSION,))
-                elif row[0] != _VERSION:
-                    raise JournalError(f"{self.path}: patrol journal version {row[0]}, this program reads {_VERSION}")
+            row = self._db.execute("SELECT value FROM meta WHERE key='patrol_journal'").fetchone()
+            if row is None and not self.readonly:
+                self._db.execute("INSERT INTO meta VALUES('patrol_journal', ?)", (_VERSION,))
+            elif row is None or row[0] != _VERSION:
+                raise JournalError(f"{self.path}: patrol journal version {row[0] if row else 'unknown'}, "
+                                   f"this program reads {_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: not a usable patrol journal ({exc})") from None
         self._unit_ids: dict[str, int] = {}
@@ -214,9 +224,13 @@ class PositionJournal:
     # --- connections ------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        if self.readonly:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None,
+                                 check_same_thread=False, timeout=30.0)
+        else:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA busy_timeout=30000")
         # A bigger page cache keeps the index pages of a day's chunks in memory between loads.
         db.execute("PRAGMA cache_size=-32768")
@@ -273,9 +287,14 @@ class PositionJournal:
             except Exception:  # the thread must outlive one bad batch; the error is logged
                 log.exception("patrol journal: background flush failed")
 
+    def _writable(self) -> None:
+        if self.readonly:
+            raise JournalError(f"{self.path}: opened read-only")
+
     @contextlib.contextmanager
     def _txn(self):
         """One write transaction on the writer connection (under the write lock)."""
+        self._writable()
         with self._wlock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -314,6 +333,7 @@ class PositionJournal:
         Nothing is written until :meth:`flush` (the background thread calls it every
         ``autoflush_s``).
         """
+        self._writable()
         rows = [tuple(f) for f in fixes]
         with self._buf_lock:
             self._buffer.extend(rows)
@@ -380,6 +400,7 @@ class PositionJournal:
         units is one transaction (rows deleted, chunks written or merged), so a crash in
         the middle leaves every fix exactly once.
         """
+        self._writable()
         with self._wlock:
             if before is None:
                 if not math.isfinite(self._max_t):
@@ -442,6 +463,7 @@ class PositionJournal:
     def bulk_write(self, tracks: Iterable[Track]) -> int:
         """Write whole tracks straight into chunks, in one transaction (history for a
         benchmark, an import). Returns the number of fixes written."""
+        self._writable()
         n = 0
         with self._wlock:
             try:
@@ -491,10 +513,13 @@ class PositionJournal:
         """
         db = self._reader()
         with self._wlock:
+            if self.readonly:  # another process writes: units may have been added since
+                self._reload_units()
             names = {uid: u for u, uid in self._unit_ids.items()}
             kinds = dict(self._unit_kinds)
+            ids = dict(self._unit_ids)
         if units is not None:
-            wanted = [uid for u, uid in ((u, self._unit_ids.get(u)) for u in units) if uid is not None]
+            wanted = [uid for u, uid in ((u, ids.get(u)) for u in units) if uid is not None]
             if not wanted:
                 return TrackSet.from_tracks([])
             where = f" AND unit_id IN ({','.join('?' * len(wanted))})"

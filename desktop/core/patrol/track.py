@@ -12,7 +12,7 @@ import numpy as np
 
 from desktop.core.geo.crs import wgs84_to_gcj02
 
-__all__ = ["Track", "TrackSet", "merge_tracks"]
+__all__ = ["Track", "TrackSet"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,22 +88,6 @@ class Track:
             return np.zeros(0), np.zeros(0)
         lon, lat = wgs84_to_gcj02(self.lon, self.lat)
         return np.asarray(lon, float), np.asarray(lat, float)
-
-
-def merge_tracks(parts: list[Track], unit: str = "", kind: str = "") -> Track:
-    """One track from pieces of the same unit (chunks and recent rows), sorted and de-duplicated.
-
-    With no non-empty piece, an empty track of ``unit``/``kind``.
-    """
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return Track.empty(unit, kind)
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
-    cat = [np.concatenate([getattr(p, name) for p in parts])
-           for name in ("t", "lon", "lat", "speed_kmh", "heading_deg")]
-    return Track.from_arrays(first.unit, parts[-1].kind or first.kind, *cat)
 
 
 @dataclass(frozen=True, eq=False)
