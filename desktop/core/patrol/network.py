@@ -90,7 +90,7 @@ class RouteNetwork:
                 self.graph.add_node(n)
             return n
 
-        edge_route: dict[tuple[int, int], int] = {}
+        edge_route: dict[tuple[int, int], list[int]] = {}  # an edge on shared streets has several
         for ri, r in enumerate(routes):
             ids = [node(float(x), float(y)) for x, y in zip(r.x, r.y)]
             route_nodes.append(ids)
@@ -99,7 +99,9 @@ class RouteNetwork:
                     continue
                 w = math.hypot(xs[a] - xs[b], ys[a] - ys[b])
                 self.graph.add_edge(a, b, weight=w)
-                edge_route.setdefault((min(a, b), max(a, b)), ri)
+                routes_here = edge_route.setdefault((min(a, b), max(a, b)), [])
+                if ri not in routes_here:
+                    routes_here.append(ri)
         self.node_x = np.array(xs, float)
         self.node_y = np.array(ys, float)
         # Join loose route ends to the nearest vertex of another route within join_m.
@@ -113,14 +115,15 @@ class RouteNetwork:
                     j = int(np.argmin(d))
                     if d[j] <= join_m and not self.graph.has_edge(end, j):
                         self.graph.add_edge(end, j, weight=float(d[j]))
-                        edge_route.setdefault((min(end, j), max(end, j)), ri)
+                        edge_route.setdefault((min(end, j), max(end, j)), [ri])
                         self.joins += 1
         edges = list(self.graph.edges(data="weight"))
         self.edge_u = np.array([e[0] for e in edges], np.int64)
         self.edge_v = np.array([e[1] for e in edges], np.int64)
         self.edge_len = np.array([e[2] for e in edges], float)
-        self.edge_route = np.array([edge_route.get((min(e[0], e[1]), max(e[0], e[1])), -1) for e in edges],
-                                   np.int64)
+        # edge_routes[k]: the routes edge k belongs to; edge_route[k]: the first of them
+        self.edge_routes = [tuple(edge_route.get((min(e[0], e[1]), max(e[0], e[1])), ())) for e in edges]
+        self.edge_route = np.array([rs[0] if rs else -1 for rs in self.edge_routes], np.int64)
         self._ax, self._ay = self.node_x[self.edge_u], self.node_y[self.edge_u]
         self._bx, self._by = self.node_x[self.edge_v], self.node_y[self.edge_v]
 

@@ -33,7 +33,7 @@ import numpy as np
 from desktop.core.feeds.schema import PatrolPosition, fill_positions
 from desktop.core.geo.crs import haversine_m, to_wgs84, wgs84_to_gcj02
 
-from .coverage import MAX_LEG_KMH, MAX_LEG_S, CoverageTracker, SegmentCoverage
+from .coverage import MAX_LEG_KMH, MAX_LEG_S, ROUTE_KINDS, CoverageTracker, SegmentCoverage
 from .dispatch import ARRIVAL_M, DispatchBook, Land, Ranking, rank_units
 from .geometry import LocalFrame
 from .journal import DispatchRecord, PositionJournal, VisitRecord
@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 __all__ = ["PatrolService", "TickReport"]
 
 SEGMENT_M = 60.0  # a unit this close to a route is "on" it (the unit list's segment column)
+_LEVEL_OF = {k: level for level, kinds in ROUTE_KINDS.items() for k in kinds}  # the level a kind patrols
 
 
 @dataclass(frozen=True)
@@ -295,10 +296,14 @@ class PatrolService:
         seg = [""] * len(items)
         if self.network is not None:
             d, e, _ = self.network.snap([c.x for _, c in items], [c.y for _, c in items])
-            for i in range(len(items)):
-                r = int(self.network.edge_route[e[i]]) if e[i] >= 0 else -1
-                if d[i] <= SEGMENT_M and r >= 0:
-                    seg[i] = self.routes[r].id
+            for i, (_, c) in enumerate(items):
+                if e[i] < 0 or d[i] > SEGMENT_M:
+                    continue
+                rs = self.network.edge_routes[int(e[i])]
+                # On a street two routes share: the route of the unit's own level.
+                own = [r for r in rs if self.routes[r].level == _LEVEL_OF.get(c.kind)]
+                if own or rs:
+                    seg[i] = self.routes[(own or list(rs))[0]].id
         out = []
         for i, (unit, c) in enumerate(items):
             prof = profile(c.kind)
