@@ -336,3 +336,11 @@ def test_the_bundled_schedule_is_what_the_generator_writes():
     assert len(starts) == 20
     # and another seed deals the offsets out differently
     assert schedule_toml(posts, step_rng(info["seed"] + 1, "schedule")) != text
+
+
+def test_a_unit_that_falls_silent_at_the_post_has_left_at_its_last_fix(district, tmp_path):
+    fixes = [pos("foot-01", "foot", t, 3, 3) for t in np.arange(T - 100, T + 31, 10.0)]  # then nothing
+    svc, _ = run(district, tmp_path, fixes)
+    with svc:
+        v = p1_visit(svc)
+        assert v.state == "on_time" and v.arrival == T - 100 and v.departure == T + 30

@@ -247,6 +247,15 @@ class TourWatcher:
         """Judge what can be judged at ``now``: (visits that became final or got their
         departure since, alarms to raise)."""
         self._generate(now)
+        # A unit silent for longer than the gap has left as far as we can tell: its stay ends
+        # at its last fix (a later fix inside starts a new stay).
+        for unit in [u for u, stays in self._stays.items()
+                     if any(now - st.last_in > self.max_gap_s for st in stays.values())]:
+            stays = self._stays[unit]
+            for j in [j for j, st in stays.items() if now - st.last_in > self.max_gap_s]:
+                stays.pop(j).left = True
+            if not stays:
+                del self._stays[unit]
         done: list[VisitRecord] = []
         alarms: list[dict] = []
         g = self.grace_s
