@@ -243,6 +243,40 @@ class RouteLayer(MapLayer):
         p.drawPath(path)
 
 
+class CoverageLayer(MapLayer):
+    """The stretches of each patrol segment driven in the last N minutes, drawn over the routes
+    (what was left undriven shows as the plain route underneath)."""
+
+    id = "coverage"
+    title = "Segment coverage"
+    static = False
+    z = 73
+
+    def __init__(self, projection):
+        super().__init__()
+        self.projection = projection
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []  # map x, y of each driven stretch
+
+    def set_coverage(self, coverage) -> None:
+        parts = [part for seg in coverage for part in seg.parts if len(part) > 1]
+        self.parts = []
+        if parts:
+            lon = np.concatenate([pt[:, 0] for pt in parts])
+            lat = np.concatenate([pt[:, 1] for pt in parts])
+            x, y = self.projection.forward(lon, lat, "WGS84")
+            cuts = np.cumsum([len(pt) for pt in parts])[:-1]
+            self.parts = list(zip(np.split(np.asarray(x, float), cuts), np.split(np.asarray(y, float), cuts)))
+        self.changed()
+
+    def paint(self, p: QPainter, vp) -> None:
+        if not self.parts:
+            return
+        p.setPen(QPen(QColor(102, 187, 106, 200), 5.0, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+        for x, y in self.parts:
+            sx, sy = vp.to_screen(x, y)
+            p.drawPath(arrayToQPath(np.asarray(sx, float), np.asarray(sy, float)))
+
+
 class ReplayLayer(MapLayer):
     """What the replay shows at its current time: each unit's position, its track so far and
     its stops (with arrival and departure times)."""

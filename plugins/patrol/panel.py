@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 from desktop.sdk import AlarmState, EventKind, IllegalTransition, Plugin, tr
 
 from .core import SPEEDS, UnitFilter, VisitFilter, clock, state_label, unit_rows, visit_rows, visit_summary
-from .map_layers import ReplayLayer, RouteLayer, UnitLayer, kind_label
+from .map_layers import CoverageLayer, ReplayLayer, RouteLayer, UnitLayer, kind_label
 
 HERE = Path(__file__).resolve().parent
 STATE_COLORS = {"on_time": "#66bb6a", "early": "#4fc3f7", "late": "#ffa726", "missed": "#ef5350",
@@ -108,15 +108,21 @@ class PatrolPanel(QTabWidget):
         for s in ("live", "stale", "offline"):
             self.link_filter.addItem(state_label(s), s)
         self.busy_only = QCheckBox(tr("Busy only"))
+        self.coverage = QCheckBox(tr("Segment coverage"))
+        self.coverage.setToolTip(tr("Show on the map which parts of each patrol segment were driven "
+                                    "in the last {m} minutes", m=plugin.coverage_min))
+        self.coverage.toggled.connect(g(lambda on: plugin.show_coverage(on), "coverage"))
+        self.coverage_summary = QLabel("")
         for w in (self.kind_filter, self.link_filter):
             w.currentIndexChanged.connect(g(lambda *_: plugin.refresh_units(), "unit filter"))
         self.busy_only.toggled.connect(g(lambda *_: plugin.refresh_units(), "unit filter"))
         self.units_summary = QLabel("")
-        for w in (self.kind_filter, self.link_filter, self.busy_only):
+        for w in (self.kind_filter, self.link_filter, self.busy_only, self.coverage):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.units_summary)
         lay.addLayout(row)
+        lay.addWidget(self.coverage_summary)
         self.units = _table([tr("Unit"), tr("Kind"), tr("State"), tr("km/h"), tr("Last fix"), tr("Segment"),
                              tr("Alarm")])
         self.units.clicked.connect(g(lambda idx: plugin.focus_unit(self.units.model().rows[idx.row()][0]),
@@ -249,6 +255,8 @@ class PatrolPlugin(Plugin):
         st = self.host.settings()
         self.visit_hours = st["visit_hours"]
         self.rank_k = st["rank_units"]
+        self.coverage_min = st["coverage_minutes"]
+        self._last_coverage = -1e9
         self.statuses: dict = {}
         self.visits: list = []
         self.ranking: list = []
@@ -264,7 +272,9 @@ class PatrolPlugin(Plugin):
         self.layer = UnitLayer(self.projection)
         self.route = RouteLayer(self.projection)
         self.replay_layer = ReplayLayer(self.projection)
-        for layer in (self.route, self.layer, self.replay_layer):
+        self.coverage_layer = CoverageLayer(self.projection)
+        self.coverage_layer.visible = False
+        for layer in (self.coverage_layer, self.route, self.layer, self.replay_layer):
             self.host.add_map_layer(layer)
         self.host.add_feature_action("dispatch_here", tr("Rank patrol units for this alarm"),
                                      lambda hit: self.rank_for(hit.id), kinds=["alarm"])
@@ -313,11 +323,31 @@ class PatrolPlugin(Plugin):
 
     def refresh(self) -> None:
         self._read("unit states", self.patrol.positions, self._got_states)
+        if self.coverage_layer.visible and time.monotonic() - self._last_coverage > self.VISITS_S:
+            self._last_coverage = time.monotonic()
+            self._read("segment coverage", lambda: self.patrol.coverage(self.coverage_min), self._got_coverage)
         if time.monotonic() - self._last_visits > self.VISITS_S:
             self._last_visits = time.monotonic()
             now = self.now()
             self._read("post visits", lambda: self.patrol.visits(now - self.visit_hours * 3600, now + 3600),
                        self._got_visits)
+
+    def show_coverage(self, on: bool) -> None:
+        self.coverage_layer.set_visible(on)
+        if on:
+            self._last_coverage = -1e9
+            self.refresh()
+        else:
+            self.panel.coverage_summary.setText("")
+
+    def _got_coverage(self, coverage) -> None:
+        self.coverage_layer.set_coverage(coverage)
+        if coverage:
+            mean = sum(c.fraction for c in coverage) / len(coverage)
+            weakest = min(coverage, key=lambda c: c.fraction)
+            self.panel.coverage_summary.setText(tr(
+                "Segments driven in the last {m} min: {pct:.0f} % on average; least: {name} {low:.0f} %",
+                m=self.coverage_min, pct=100 * mean, name=weakest.name or weakest.route, low=100 * weakest.fraction))
 
     def _got_states(self, statuses) -> None:
         self.statuses = {s.unit: s for s in statuses}

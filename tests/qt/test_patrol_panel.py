@@ -138,3 +138,20 @@ def test_without_a_patrol_service_the_plugin_says_so_and_the_rest_runs(qtbot, ti
     assert w.canvas.layer("units") is None
     mgr.unload_all()
     svc.stop()
+
+
+def test_segment_coverage_shows_the_driven_stretch(ws, qtbot):
+    w, session, plugin = ws
+    t0 = time.time() - 60
+    for i in range(40):  # 40 s along the first third of the tiny district's one route (a diagonal)
+        f = 0.002 + i * 0.00015
+        session.bus.publish("pingan/patrol/C7/position", fix("C7", "car", LON0 + f, LAT0 + f, t=t0 + i))
+    qtbot.waitUntil(lambda: len(session.patrol.track("C7", 0, 2e9)) == 40, timeout=5000)
+    plugin.panel.coverage.setChecked(True)
+    layer = w.canvas.layer("coverage")
+    qtbot.waitUntil(lambda: layer.visible and bool(layer.parts), timeout=5000)
+    assert "R1" in plugin.panel.coverage_summary.text() or "一级巡线1" in plugin.panel.coverage_summary.text()
+    pct = session.patrol.coverage(30)[0].fraction
+    assert 0.2 < pct < 0.6  # a third of the line, not all of it and not nothing
+    plugin.panel.coverage.setChecked(False)
+    assert not layer.visible
