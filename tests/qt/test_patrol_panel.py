@@ -155,3 +155,14 @@ def test_segment_coverage_shows_the_driven_stretch(ws, qtbot):
     assert 0.2 < pct < 0.6  # a third of the line, not all of it and not nothing
     plugin.panel.coverage.setChecked(False)
     assert not layer.visible
+
+
+def test_another_plugin_finds_the_unit_layer_until_patrol_is_disabled(ws):
+    w, session, plugin = ws
+    mgr = w.plugin_manager
+    alarms_host = mgr.records["alarms"].host
+    assert alarms_host.find_layer("patrol", "units") is w.canvas.layer("units")
+    mgr.disable("patrol")
+    assert alarms_host.find_layer("patrol", "units") is None
+    assert w.canvas.layer("units") is None and w.canvas.layer("replay") is None
+    assert not [e for e in w.feature_actions if e[0].startswith("patrol.")]
