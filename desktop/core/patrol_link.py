@@ -203,7 +203,7 @@ class RemotePatrol:
             if self._journal is None:
                 from desktop.core.patrol.journal import PositionJournal
                 self._call("flush")  # what the feed process holds in its buffer is in the file
-                self._journal = PositionJournal(self.journal_path, autoflush_s=0, compact_every_s=0)
+                self._journal = PositionJournal(self.journal_path, readonly=True)
             return self._journal
 
     def tracks(self, units, t0, t1):
@@ -223,7 +223,12 @@ class RemotePatrol:
 
     def replay(self, units, t0, t1):
         from desktop.core.patrol.replay import ReplayModel
-        return ReplayModel(self.tracks(units, t0, t1), t0, t1)
+        try:
+            self._call("flush")
+        except RuntimeError:
+            pass
+        # straight from the file into the model's columns (no per-unit copies on the way)
+        return ReplayModel.from_journal(self._reader(), None if units is None else list(units), t0, t1)
 
     def close(self) -> None:
         with self._jlock:

@@ -127,9 +127,20 @@ class Session:
         elif self.scenario is not None:
             from desktop.core.feeds.scenario import ScenarioPlayer
             loop = self.cfg.mode != "training"
-            self.player = ScenarioPlayer(self.scenario, self.bus, clock=self.clock, loop=loop).start()
+            self.player = ScenarioPlayer(self.scenario, self.bus, clock=self.clock, loop=loop,
+                                         on_loop=self._align_tours).start()
             log.info("demo feed: scenario %s (%d events)", self.scenario.name, len(self.scenario.events))
         return self
+
+    def _align_tours(self, t0: float) -> None:
+        """Each pass of the scenario: judge the post visits it plays. The timeline was made at its
+        own time of day; on the real clock (the offline demo) the schedule is shifted by the
+        difference, so its patrols keep their appointments instead of every window being missed.
+        On a simulated clock (training) the clock is at the scenario's time already."""
+        if self.patrol_feed is None:
+            return
+        offset = t0 - self.scenario.start.timestamp()  # 0 on a simulated clock's first pass
+        self.patrol.watch(t0, t0 + self.scenario.duration_s, offset_s=offset)
 
     def stop(self) -> None:
         if self.player is not None:

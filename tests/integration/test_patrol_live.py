@@ -47,6 +47,8 @@ def test_positions_reach_the_panel_live_and_dispatch_is_followed_in_the_feed_pro
         qtbot.waitUntil(lambda: plugin.panel.units.model().rowCount() == 1, timeout=10000)  # the service's state, via the pipe
         assert plugin.statuses["L1"].link == "live"
         qtbot.waitUntil(lambda: len(session.patrol.track("L1", 0, 2e9)) == 20, timeout=10000)  # journaled there
+        model = session.patrol.replay(["L1"], t0 - 10, t0 + 30)  # read from the file here, beside the writer
+        assert model.units == ("L1",) and model.fixes == 20
         pub.publish("pingan/alarm", {"id": "LV1", "type": "one_key", "priority": 1, "time": iso(time.time()),
                                      "lon": LON0 + 0.006, "lat": LAT0 + 0.006, "crs": "GCJ02", "source": "p-lv1"})
         qtbot.waitUntil(lambda: session.alarms.get("LV1") is not None, timeout=10000)

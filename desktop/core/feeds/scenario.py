@@ -204,13 +204,16 @@ class ScenarioPlayer:
 
     def __init__(self, scenario: Scenario, bus: EventBus, clock: Clock | None = None, *,
                  loop: bool | None = None, restamp: bool = True,
-                 on_progress: Callable[[Progress], None] | None = None):
+                 on_progress: Callable[[Progress], None] | None = None,
+                 on_loop: Callable[[float], None] | None = None):
         self.scenario = scenario
         self.bus = bus
         self.clock = clock or scenario.make_clock()
         self.loop = scenario.loop if loop is None else loop
         self.restamp = restamp
         self.on_progress = on_progress
+        # told the clock time each pass of the timeline starts at (the patrol tours align to it)
+        self.on_loop = on_loop
         self._stop = threading.Event()
         self.finished = threading.Event()
         self._thread: threading.Thread | None = None
@@ -285,6 +288,11 @@ class ScenarioPlayer:
             while not self._stop.is_set():
                 self._t0 = t0 = self.clock.time()
                 self._sent = 0
+                if self.on_loop is not None:
+                    try:
+                        self.on_loop(t0)
+                    except Exception:
+                        log.exception("scenario loop callback failed")
                 for ev in sc.events:
                     if not self.clock.sleep_until(t0 + ev.t, self._stop):
                         return
