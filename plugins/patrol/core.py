@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from desktop.sdk import CHINA_TZ, REPLAY_SPEEDS, tr
 
 SPEEDS = tuple(int(s) for s in REPLAY_SPEEDS)  # replay speeds offered (1–120×)
-VISIT_STATES = ("on_time", "early", "late", "missed", "pending")
+VISIT_STATES = ("on_time", "early", "late", "missed", "open", "upcoming")
 
 
 def state_label(state: str) -> str:
     return tr({"on_time": "on time", "early": "early", "late": "late", "missed": "missed", "pending": "pending",
+               "open": "window open", "upcoming": "upcoming",
                "live": "live", "stale": "stale", "offline": "offline", "moving": "moving",
                "stopped": "stopped"}.get(state, state))
 

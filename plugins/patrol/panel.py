@@ -24,7 +24,7 @@ from .map_layers import CoverageLayer, ReplayLayer, RouteLayer, UnitLayer, kind_
 
 HERE = Path(__file__).resolve().parent
 STATE_COLORS = {"on_time": "#66bb6a", "early": "#4fc3f7", "late": "#ffa726", "missed": "#ef5350",
-                "pending": "#9e9e9e"}
+                "open": "#fff176", "upcoming": "#9e9e9e"}
 
 
 class RowsModel(QAbstractTableModel):
@@ -135,7 +135,7 @@ class PatrolPanel(QTabWidget):
         row = QHBoxLayout()
         self.visit_state = QComboBox()
         self.visit_state.addItem(tr("All visits"), None)
-        for s in ("on_time", "early", "late", "missed", "pending"):
+        for s in ("on_time", "early", "late", "missed", "open", "upcoming"):
             self.visit_state.addItem(state_label(s), s)
         self.visit_text = QLineEdit()
         self.visit_text.setPlaceholderText(tr("Post…"))
@@ -148,6 +148,7 @@ class PatrolPanel(QTabWidget):
         lay.addLayout(row)
         self.visits = _table([tr("Post"), tr("Scheduled"), tr("Window"), tr("Checked in"), tr("Unit"), tr("State")],
                              colors={5: {state_label(k): c for k, c in STATE_COLORS.items()}})
+        self.visits.setColumnWidth(0, 220)  # post names are long ("四川路·江苏路 岗亭 (P370202-09)")
         self.visits.doubleClicked.connect(g(lambda idx: plugin.focus_visit(idx.row()), "visit click"))
         lay.addWidget(self.visits)
         self.addTab(visits, tr("Post visits"))
@@ -556,6 +557,9 @@ class PatrolPlugin(Plugin):
                                    n=model.fixes, s=load_s))
         p.set_replay_enabled(True)
         self.layer.set_visible(False)  # the live units would mix with the past
+        first = min(tr_.t0 for tr_ in model.tracks.values())
+        if first > model.t:
+            model.seek(first)  # nothing to see before the first recorded fix
         model.play()
         p.show_playing(True)
         self.replay_frame(force=True)
