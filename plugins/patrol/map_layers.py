@@ -22,6 +22,7 @@ KIND_COLORS = {"car": "#29b6f6", "ebike": "#81c784", "foot": "#fff176", "boat": 
 KINDS = ("car", "ebike", "foot", "boat")
 STATES = ("live", "busy", "stale", "offline")  # sprite rows: colour of kind / red ring / grey / dark grey
 SPRITE = 26  # logical pixels per sprite cell
+HEADINGS = 24  # pre-rotated arrow steps (15° each)
 LABELS_MAX = 120  # call signs are drawn when at most this many units are on screen
 TRAIL_S = 120.0  # the fading trail shows the last two minutes
 STOP_LABELS = 12  # replay stop labels drawn at most
@@ -32,33 +33,45 @@ def kind_label(kind: str) -> str:
 
 
 def _atlas(dpr: float) -> QPixmap:
-    """One row of arrows per state, one column per kind; each arrow points up (heading 0 = north)."""
+    """Arrows pre-rotated into :data:`HEADINGS` steps: one row per state, one column per (kind,
+    heading step); heading 0 points north. Drawing a rotated fragment costs Qt ten times a plain
+    one (500 units: 10 ms a frame against 0.7 ms), so the rotation is done once, here."""
     s = int(SPRITE * dpr)
-    pm = QPixmap(s * len(KINDS), s * len(STATES))
+    pm = QPixmap(s * len(KINDS) * HEADINGS, s * len(STATES))
     pm.fill(Qt.transparent)
     p = QPainter(pm)
     p.setRenderHint(QPainter.Antialiasing)
+    r = s * 0.36
+    arrow = QPolygonF([QPointF(0, -r), QPointF(r * 0.78, r * 0.8), QPointF(0, r * 0.38), QPointF(-r * 0.78, r * 0.8)])
     for row, state in enumerate(STATES):
-        for col, kind in enumerate(KINDS):
+        for k, kind in enumerate(KINDS):
             c = QColor(KIND_COLORS[kind])
             if state == "stale":
                 c = QColor("#8a949e")
             elif state == "offline":
                 c = QColor("#4a525a")
-            cx, cy = col * s + s / 2, row * s + s / 2
-            r = s * 0.36
-            arrow = QPolygonF([QPointF(cx, cy - r), QPointF(cx + r * 0.78, cy + r * 0.8),
-                               QPointF(cx, cy + r * 0.38), QPointF(cx - r * 0.78, cy + r * 0.8)])
-            if state == "busy":
-                p.setPen(QPen(QColor("#ff5252"), max(2.0, s / 9)))
-                p.setBrush(Qt.NoBrush)
-                p.drawEllipse(QPointF(cx, cy), s * 0.46, s * 0.46)
-            p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 18)))
-            p.setBrush(c)
-            p.drawPolygon(arrow)
+            for h in range(HEADINGS):
+                col = k * HEADINGS + h
+                p.save()
+                p.translate(col * s + s / 2, row * s + s / 2)
+                if state == "busy":
+                    p.setPen(QPen(QColor("#ff5252"), max(2.0, s / 9)))
+                    p.setBrush(Qt.NoBrush)
+                    p.drawEllipse(QPointF(0, 0), s * 0.46, s * 0.46)
+                p.rotate(h * 360.0 / HEADINGS)
+                p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 18)))
+                p.setBrush(c)
+                p.drawPolygon(arrow)
+                p.restore()
     p.end()
     pm.setDevicePixelRatio(dpr)
     return pm
+
+
+def _columns(kind_index: np.ndarray, heading_deg: np.ndarray) -> np.ndarray:
+    """Atlas column of each (kind, heading): the nearest of the pre-rotated steps."""
+    step = np.round(np.nan_to_num(np.asarray(heading_deg, float)) % 360.0 / (360.0 / HEADINGS)).astype(int) % HEADINGS
+    return np.asarray(kind_index, int) * HEADINGS + step
 
 
 class UnitLayer(MapLayer):
@@ -158,9 +171,9 @@ class UnitLayer(MapLayer):
             self._paint_trails(p, vp, idx)
         s = SPRITE
         cells = self._cell[idx]
-        a = self._frags.fill(sx[idx], sy[idx], (cells % len(KINDS)) * s, s)
+        cols = _columns(cells % len(KINDS), self._heading[idx])
+        a = self._frags.fill(sx[idx], sy[idx], cols * s, s)
         a[:len(idx), 3] = (cells // len(KINDS)) * s  # the state row
-        a[:len(idx), 8] = self._heading[idx]
         self._frags.draw(p, len(idx), self._atlas)
         if few:
             font = QFont(p.font())
@@ -377,9 +390,9 @@ class ReplayLayer(MapLayer):
         sx, sy = vp.to_screen(self.x[idx], self.y[idx])
         cols = np.array([KINDS.index(self.kinds.get(self.units[i], "foot")) if self.kinds.get(self.units[i]) in KINDS
                          else 2 for i in idx], float)
+        cols = _columns(cols, self.heading[idx])
         a = self._frags.fill(np.asarray(sx, float), np.asarray(sy, float), cols * SPRITE, SPRITE)
         a[:len(idx), 3] = 0.0
-        a[:len(idx), 8] = np.nan_to_num(self.heading[idx])
         self._frags.draw(p, len(idx), self._atlas)
         bold = QFont(p.font())
         bold.setBold(True)
