@@ -28,7 +28,7 @@ SAMPLE_M = 5.0
 BUFFER_M = 30.0
 MAX_LEG_S = 60.0  # fixes further apart than this are not joined (the unit may have gone anywhere)
 MAX_LEG_KMH = 150.0  # a leg faster than this is a position jump, not driving
-# Which unit kinds patrol which route level (DESIGN: level 1 car patrols, level 2 e-bike).
+# Which unit kinds patrol which route level (the dataset: level 1 routes are car patrols, level 2 e-bike).
 ROUTE_KINDS: dict[int, tuple[str, ...]] = {1: ("car",), 2: ("ebike",)}
 _DEFAULT_KINDS = ("car", "ebike")  # a route of another level: either
 
