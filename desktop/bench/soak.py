@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-s", type=float, default=10.0)
     ap.add_argument("--grow-min", type=int, default=50, help="report containers that grew by more than this")
     ap.add_argument("--district", default=None)
+    ap.add_argument("--no-trim", action="store_true",
+                    help="the wall never returns freed memory to the system (to see what that does)")
     ap.add_argument("--clips", type=int, default=8, help="demo clips served (each a main and a sub mount)")
     ap.add_argument("--clip-seconds", type=float, default=20.0)
     ap.add_argument("--clip-folder", default=None, help="where the clips are (default: the cache)")
@@ -246,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     attach_operator_tools(app, window, session, cfg, district)
     window.show()
     wall = window.wall
+    if args.no_trim:
+        wall.trimmer.interval_s = float("inf")
     end = time.monotonic() + 1.5
     while time.monotonic() < end:  # the first map frame and dock layout: start-up, not soak
         app.processEvents()
@@ -348,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     def warmed_up():
         sample()
         start_figures.update(samples[-1])
+        start_figures["py_objects"] = len(gc.get_objects())
         containers_start.update(container_sizes(roots()))
         _log(f"warm-up done: {start_figures}")
 
@@ -401,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
             "tiles_live_min_after_warmup": min((x["tiles_live"] for x in samples if x["t_s"] >= args.warmup_s),
                                                default=None),
             "cpu_pct": round(100.0 * cpu, 1),
+            "py_objects_start": start_figures.get("py_objects"),
+            "py_objects_end": len(gc.get_objects()),  # outside the frozen start-up heap
+            "memory_trims": wall.trimmer.trims,
+            "memory_trim_ms_max": round(wall.trimmer.max_ms, 2),
             "gc_collections": gc_stats["collections"],
             "gc_full_collections": gc_stats["full"],
             "gc_collected": gc_stats["collected"],

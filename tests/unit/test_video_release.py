@@ -105,3 +105,24 @@ def test_a_live_worker_costs_one_thread_and_gives_it_back(video_clips, no_collec
         assert w.stop(timeout=5)
     assert _wait(lambda: _os_threads() == base)
     assert w.slot.last is None and w._reformatter is None
+
+
+def test_the_trimmer_returns_freed_memory_only_after_releases_and_not_too_often():
+    import sys
+
+    from desktop.core.video.memory import MemoryTrimmer, release_freed_memory
+    now = [100.0]
+    t = MemoryTrimmer(interval_s=30.0, clock=lambda: now[0])
+    on_glibc = sys.platform.startswith("linux")
+    now[0] += 60
+    assert not t.maybe_trim()  # nothing was let go: nothing to give back
+    t.note_released()
+    assert t.maybe_trim() is on_glibc and t.trims == int(on_glibc)
+    assert not t.maybe_trim()  # done: waits for the next release
+    t.note_released(3)
+    now[0] += 10
+    assert not t.maybe_trim()  # released, but the last trim was 10 s ago
+    now[0] += 25
+    assert t.maybe_trim() is on_glibc and t.trims == 2 * int(on_glibc) and t.pending == 0
+    assert release_freed_memory() is on_glibc
+

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QInputDialog, QLabel, QMe
 
 from desktop.core.i18n import add_catalog, current_locale, tr
 from desktop.core.video.layouts import LAYOUT_NAMES, MAX_TILES, LayoutStore, get_layout, validate_state
+from desktop.core.video.memory import MemoryTrimmer
 from desktop.core.video.player import StreamPlayer
 from desktop.core.video.scheduler import OverloadScheduler, TileLoad
 from desktop.core.video.source import CameraStreams
@@ -189,6 +190,8 @@ class VideoWall(QWidget):
         self._next_round_robin = 0
         self.scheduler = OverloadScheduler()
         self.scheduler.enabled = scheduler
+        #: gives back to the system what replaced tiles' threads freed (see desktop.core.video.memory)
+        self.trimmer = MemoryTrimmer()
         self.painted_frames = 0  # frames that reached the screen (tests, diagnostics)
 
         self.setStyleSheet("VideoWall { background: #030507; }")
@@ -620,6 +623,7 @@ class VideoWall(QWidget):
         p, t.player = t.player, None
         if p is not None:
             p.close()
+            self.trimmer.note_released()
         t.state = ""
         t.detail = ""
         t.clear_picture()
@@ -731,6 +735,7 @@ class VideoWall(QWidget):
             self._refresh_status()
         if now - self._sched_at >= 1.0:
             self._sched_at = now
+            self.trimmer.maybe_trim()
             self._schedule()
 
     def _refresh_status(self) -> None:
