@@ -52,6 +52,8 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         if not screenshot and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
             QMessageBox.critical(None, "Pingan Desk", msg)
         return 3
+    # every time on screen is read in the district's zone, whatever the PC's zone is
+    set_district_zone(district.info.timezone)
 
     from desktop.qt.main_window import MainWindow
     window = MainWindow(district, MapProjection(cfg.map_datum), coord_crs=cfg.coord_crs,

@@ -7,11 +7,11 @@ it there (a drop, a double-click, a tour, an alarm's linkage).
 from __future__ import annotations
 
 import logging
-import time
 
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton
 
 from desktop.core.i18n import tr
+from desktop.core.localtime import format_local
 from desktop.qt.records_dialog import RecordsDialog
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,6 @@ class AuditLogDialog(RecordsDialog):
         for e in entries:
             detail = ", ".join(f"{k}={', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
                                for k, v in sorted((e.detail or {}).items()))
-            rows.append((time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.epoch)), e.operator, e.workstation,
+            rows.append((format_local(e.epoch, date=True), e.operator, e.workstation,
                          action_label(e.action), e.target, detail))
         self.fill(rows, tr("{n} entries (newest first)", n=len(entries)))

@@ -21,6 +21,7 @@ from desktop.core.clock import CHINA_TZ, iso, parse_iso
 from desktop.core.geo.crs import haversine_m, mercator_scale
 from desktop.core.geo.spatial import PointIndex, PolygonIndex
 from desktop.core.i18n import current_locale, tr
+from desktop.core.localtime import district_zone, format_duration, format_local, format_local_iso, local_datetime
 from desktop.core.plugin_api.host import Plugin, PluginHost
 from desktop.core.plugin_api.manifest import API_VERSION
 from desktop.core.plugin_api.streams import CHANNELS, StreamSubscription
@@ -35,6 +36,7 @@ __all__ = [
     "CameraArrays", "UnitOption", "cameras_covering", "nearest_units", "SPEED_KMH",
     "haversine_m", "mercator_scale", "PointIndex", "PolygonIndex", "CHINA_TZ", "iso", "parse_iso",
     "tr", "current_locale",
+    "format_local", "format_local_iso", "format_duration", "local_datetime", "district_zone",
     # patrol model (lazy):
     "UnitStatus", "Track", "Stop", "Trip", "VisitRecord", "DispatchRecord", "DispatchOption", "Ranking",
     "ReplayModel", "ReplayFrame", "REPLAY_SPEEDS", "trips_and_stops", "STALE_S", "OFFLINE_S",

@@ -13,8 +13,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from desktop.sdk import (ALARM_TYPES, AlarmState, CameraArrays, IllegalTransition, PolygonIndex, mercator_scale, tr,
-                         type_label)
+from desktop.sdk import (ALARM_TYPES, AlarmState, CameraArrays, IllegalTransition, PolygonIndex, format_local,
+                         mercator_scale, tr, type_label)
 
 from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer
@@ -410,12 +410,12 @@ class AlarmsPlugin:
             return
         p.title.setText(f"[{a.style.label}] {a.type_label} · {a.state_label}")
         p.title.setStyleSheet(f"font-weight: bold; font-size: 13pt; color: {a.style.colour};")
-        lines = [a.text, tr("Source: {s}", s=a.source), tr("Time: {t}", t=a.time),
+        lines = [a.text, tr("Source: {s}", s=a.source), tr("Time: {t}", t=format_local(a.epoch, date=True)),
                  tr("Position: {lon:.6f}, {lat:.6f} ({crs})", lon=a.lon, lat=a.lat, crs=a.crs)]
         if a.subdistrict:
             lines.append(tr("Sub-district: {s}", s=a.subdistrict))
         if a.count > 1:
-            lines.append(tr("Repeated {n} times, last at {t}", n=a.count, t=a.last_time))
+            lines.append(tr("Repeated {n} times, last at {t}", n=a.count, t=format_local(a.last_epoch or a.epoch)))
         if a.assigned_unit:
             lines.append(tr("Assigned to {u}", u=a.assigned_unit))
         p.info.setText("\n".join(l for l in lines if l))

@@ -1,9 +1,8 @@
 """The latest rejected feed messages, for whoever commissions a feed: topic, reason, field, message."""
 from __future__ import annotations
 
-import time
 
-from desktop.sdk import RecordsDialog, tr
+from desktop.sdk import RecordsDialog, format_local, tr
 
 
 class RejectionsDialog(RecordsDialog):
@@ -18,6 +17,6 @@ class RejectionsDialog(RecordsDialog):
         except Exception as exc:  # noqa: BLE001 - e.g. the feed process is restarting
             self.show_error(tr("Could not read the rejected messages: {err}", err=exc))
             return
-        self.fill([(time.strftime("%H:%M:%S", time.localtime(r.epoch)) if r.epoch else "", r.topic, r.reason,
+        self.fill([(format_local(r.epoch) if r.epoch else "", r.topic, r.reason,
                     r.field, r.message) for r in rejections],
                   tr("{n} latest rejected messages (newest first)", n=len(rejections)))

@@ -1,17 +1,16 @@
 """The alarm queue's table model: rows of alarm snapshots, with the answers Qt asks for cached."""
 from __future__ import annotations
 
-import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from desktop.sdk import AlarmState, tr
+from desktop.sdk import AlarmState, format_local, tr
 
 
 def clock_text(epoch: float) -> str:
-    """Wall-clock time of the workstation (the sender's offset is in the details)."""
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
+    """The district's local time (the date too when it is not today)."""
+    return format_local(epoch)
 
 
 _ROLE = {name: int(getattr(Qt.ItemDataRole, name).value) for name in

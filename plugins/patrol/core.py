@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.sdk import CHINA_TZ, REPLAY_SPEEDS, tr
+from desktop.sdk import REPLAY_SPEEDS, format_local, tr
 
 SPEEDS = tuple(int(s) for s in REPLAY_SPEEDS)  # replay speeds offered (1–120×)
 VISIT_STATES = ("on_time", "early", "late", "missed", "open", "upcoming")
@@ -17,12 +17,9 @@ def state_label(state: str) -> str:
                "stopped": "stopped"}.get(state, state))
 
 
-def clock(epoch: float | None, tz=CHINA_TZ, seconds: bool = True) -> str:
-    """Local time of day (the district's zone), '—' for none."""
-    if epoch is None or epoch != epoch:
-        return "—"
-    from datetime import datetime
-    return datetime.fromtimestamp(epoch, tz).strftime("%H:%M:%S" if seconds else "%H:%M")
+def clock(epoch: float | None, tz=None, seconds: bool = True) -> str:
+    """Local time (the district's zone; the date too when not today), '—' for none."""
+    return format_local(epoch, tz, seconds=seconds)
 
 
 @dataclass

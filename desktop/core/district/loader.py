@@ -18,6 +18,7 @@ from shapely.geometry import shape
 
 from desktop.core.geo.crs import CRSError, MapProjection, normalize_crs, to_wgs84
 from desktop.core.i18n import tr
+from desktop.core.localtime import DEFAULT_ZONE, ZoneError, zone
 
 from .model import CAMERA_KINDS, Camera, CameraTable, District, DistrictInfo, Feature
 
@@ -130,11 +131,19 @@ def _read_info(folder: Path) -> DistrictInfo:
         crs = normalize_crs(data["crs"])
     except CRSError as exc:
         raise DatasetError(path, str(exc)) from None
-    known = {"name", "adcode", "crs", "name_en", "parent", "source"}
+    tz_name = data.get("timezone", DEFAULT_ZONE)
+    try:
+        if not isinstance(tz_name, str):
+            raise ZoneError(tr("must be a time zone name such as \"Asia/Shanghai\""))
+        zone(tz_name)
+    except ZoneError as exc:
+        raise DatasetError(path, tr("'timezone': {err}", err=exc)) from None
+    known = {"name", "adcode", "crs", "name_en", "parent", "source", "timezone"}
     return DistrictInfo(name=data["name"], adcode=str(data.get("adcode", "")), crs=crs,
                         name_en=str(data.get("name_en", "")), parent=str(data.get("parent", "")),
                         source=str(data.get("source", "")), path=folder,
-                        extra={k: v for k, v in data.items() if k not in known})
+                        extra={k: v for k, v in data.items() if k not in known},
+                        timezone=tz_name.strip())
 
 
 def _read_features(path: Path, crs: str, projection: MapProjection,

@@ -28,6 +28,8 @@ class DistrictInfo:
     source: str = ""
     path: Path | None = None
     extra: dict = field(default_factory=dict)
+    #: the IANA zone the district's times are read in (``timezone``; see desktop.core.localtime)
+    timezone: str = "Asia/Shanghai"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from desktop.core.i18n import tr
+from desktop.core.localtime import format_local
 from desktop.core.video.frames import Frame
 from desktop.core.video.player import StreamPlayer
 from desktop.core.video.source import CameraStreams
@@ -86,7 +87,8 @@ class Tile:
         self.frames_shown += 1
         self.qimage = QImage(frame.image.data, frame.width, frame.height, frame.bytes_per_line,
                              QImage.Format_RGB32)
-        self.frame_clock = time.strftime("%H:%M:%S", time.localtime(time.time() - (time.monotonic() - frame.wall_time)))
+        # the district's time of day, not the PC's zone
+        self.frame_clock = format_local(time.time() - (time.monotonic() - frame.wall_time), date=False)
 
     def clear_picture(self) -> None:
         self.frames_shown = 0
