@@ -19,6 +19,7 @@ from desktop.core.district.loader import DatasetError, load_district
 from desktop.core.district.resolve import DistrictNotFound, resolve_district
 from desktop.core.geo.crs import MapProjection
 from desktop.core.i18n import tr
+from desktop.core.localtime import set_district_zone
 from desktop.qt.theme import apply_theme
 
 log = logging.getLogger("pingan")
