@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 __all__ = ["MqttFeed", "DEFAULT_SUBSCRIPTIONS", "DEFAULT_OUTBOUND", "parse_broker_url"]
 
 DEFAULT_SUBSCRIPTIONS = ("pingan/alarm", "pingan/alarm/+/state", "pingan/patrol/+/position",
-                         "pingan/camera/+/status")
+                         "pingan/camera/+/status", "pingan/radar/+/targets")
 DEFAULT_OUTBOUND = ("pingan/alarm/+/state",)
 
 

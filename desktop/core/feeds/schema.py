@@ -28,12 +28,16 @@ from desktop.core.i18n import tr
 __all__ = ["PayloadError", "REASONS", "AlarmMessage", "PatrolPosition", "StateMessage",
            "CameraStatus", "decode", "topic_kind", "parse", "parse_alarm", "parse_patrol",
            "parse_state", "parse_camera_status", "fill_positions", "convert_positions",
-           "ALARM_TOPIC", "PATROL_KINDS", "CAMERA_STATUSES", "ACCEPTED_CRS"]
+           "ALARM_TOPIC", "PATROL_KINDS", "CAMERA_STATUSES", "ACCEPTED_CRS",
+           "RadarTarget", "RadarReport", "parse_radar", "RADAR_TOPIC", "RADAR_FILTER", "RADAR_MAX_TARGETS"]
 
 ALARM_TOPIC = "pingan/alarm"
 PATROL_KINDS = ("car", "ebike", "foot", "boat")
 CAMERA_STATUSES = ("online", "offline", "fault")
 ACCEPTED_CRS = (WGS84, GCJ02, CGCS2000)
+RADAR_TOPIC = "pingan/radar/{radar}/targets"  # what a coastal video radar sees, one report per sweep
+RADAR_FILTER = "pingan/radar/+/targets"
+RADAR_MAX_TARGETS = 500  # per report; a radar over a busy anchorage tracks a few dozen
 _MAX_ID = 128  # ids end up in topics, file names and table keys: keep them sane
 _MAX_TEXT = 4000
 _SCALAR_MAX = 8  # up to this many points of one CRS are converted one by one (see convert_positions)
@@ -140,6 +144,40 @@ class CameraStatus:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class RadarTarget:
+    """One target of a radar report: where it is (``crs`` of the report), its course over ground
+    (``heading_deg``, 0 = north, clockwise) and speed (``speed_kn``, knots), and when it was seen."""
+
+    id: str
+    time: str
+    epoch: float
+    lon: float
+    lat: float
+    crs: str
+    heading_deg: float
+    speed_kn: float
+    lon_wgs: float = _NAN
+    lat_wgs: float = _NAN
+    lon_gcj: float = _NAN
+    lat_gcj: float = _NAN
+
+
+@dataclass(frozen=True)
+class RadarReport:
+    """A valid ``pingan/radar/<radar>/targets`` payload: every target one radar tracks now.
+
+    ``{"radar": id (optional, = the topic's), "time": ISO 8601, "crs": WGS84|GCJ02|EPSG:4490,
+    "targets": [{"id", "lon", "lat", "heading_deg", "speed_kn", "time" (optional, = the
+    report's)}, ...]}`` — an empty list says the radar is alive and sees nothing."""
+
+    radar: str
+    time: str
+    epoch: float
+    crs: str
+    targets: tuple[RadarTarget, ...] = ()
+
+
 # --- decoding -----------------------------------------------------------------------------
 
 def _no_constants(name: str):
@@ -170,7 +208,8 @@ def decode(topic: str, raw: bytes | bytearray | memoryview | str | dict) -> dict
 
 
 def topic_kind(topic: str) -> tuple[str, str] | None:
-    """``("alarm", "")``, ``("alarm_state", id)``, ``("patrol", unit)``, ``("camera_status", id)`` or None."""
+    """``("alarm", "")``, ``("alarm_state", id)``, ``("patrol", unit)``, ``("camera_status", id)``,
+    ``("radar", radar)`` or None."""
     if topic == ALARM_TOPIC:
         return ("alarm", "")
     parts = topic.split("/")
@@ -181,6 +220,8 @@ def topic_kind(topic: str) -> tuple[str, str] | None:
             return ("patrol", parts[2])
         if parts[1] == "camera" and parts[3] == "status":
             return ("camera_status", parts[2])
+        if parts[1] == "radar" and parts[3] == "targets":
+            return ("radar", parts[2])
     return None
 
 
@@ -197,6 +238,8 @@ def parse(topic: str, raw: Any, convert: bool = True):
         return parse_state(topic, data, key)
     if name == "patrol":
         return parse_patrol(topic, data, key, convert)
+    if name == "radar":
+        return parse_radar(topic, data, key, convert)
     return parse_camera_status(topic, data, key)
 
 
@@ -269,6 +312,17 @@ class _Fields:
         lon = self.number("lon", -180.0, 180.0)
         lat = self.number("lat", -90.0, 90.0)
         return lon, lat, crs
+
+
+class _ItemFields(_Fields):
+    """Fields of one element of a list (``targets[3]``): errors name ``targets[3].lon``."""
+
+    def __init__(self, topic: str, data: dict, prefix: str):
+        super().__init__(topic, data)
+        self.prefix = prefix
+
+    def fail(self, reason: str, name: str, detail: str):
+        raise PayloadError(self.topic, reason, f"{self.prefix}.{name}", detail)
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -362,6 +416,56 @@ def parse_camera_status(topic: str, data: dict, camera_id_from_topic: str = "") 
         f.fail("topic_mismatch", "camera_id", tr("{value!r} does not match the topic's {expected!r}",
                                                  value=cam, expected=camera_id_from_topic))
     return CameraStatus(camera_id=cam, status=status, time=time_text, epoch=epoch, reason=reason)
+
+
+def parse_radar(topic: str, data: dict, radar_from_topic: str = "", convert: bool = True) -> RadarReport:
+    """Validate a ``pingan/radar/<radar>/targets`` payload (see :class:`RadarReport`).
+
+    One bad target rejects the whole report, naming the target (``targets[3].lon``): a
+    radar that sends garbage for one target cannot be trusted for the others of that sweep,
+    and the next sweep comes within seconds."""
+    from desktop.core.radar._i18n import tr as rtr  # the radar core's own catalog
+    f = _Fields(topic, data)
+    radar = f.string("radar", required=not radar_from_topic, default=radar_from_topic)
+    if radar_from_topic and radar != radar_from_topic:
+        f.fail("topic_mismatch", "radar", tr("{value!r} does not match the topic's {expected!r}",
+                                             value=radar, expected=radar_from_topic))
+    time_text, epoch = f.time()
+    crs = f.crs()
+    raw = data.get("targets")
+    if raw is None:
+        f.fail("missing_field", "targets", tr("required field is missing"))
+    if not isinstance(raw, list):
+        f.fail("wrong_type", "targets", rtr("must be a list of target objects, got {kind}",
+                                            kind=type(raw).__name__))
+    if len(raw) > RADAR_MAX_TARGETS:
+        f.fail("out_of_range", "targets", rtr("{n} targets in one report; at most {max}",
+                                              n=len(raw), max=RADAR_MAX_TARGETS))
+    targets: list[RadarTarget] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        prefix = f"targets[{i}]"
+        if not isinstance(item, dict):
+            f.fail("wrong_type", prefix, rtr("must be a list of target objects, got {kind}",
+                                             kind=type(item).__name__))
+        t = _ItemFields(topic, item, prefix)
+        tid = t.string("id")
+        if tid in seen:
+            t.fail("bad_value", "id", rtr("target {value!r} appears twice in one report", value=tid))
+        seen.add(tid)
+        lon = t.number("lon", -180.0, 180.0)
+        lat = t.number("lat", -90.0, 90.0)
+        heading = t.number("heading_deg", -360.0, 720.0) % 360.0
+        speed = t.number("speed_kn", 0.0, 100.0)
+        if item.get("time") is None:
+            t_text, t_epoch = time_text, epoch
+        else:
+            t_text, t_epoch = t.time()
+        targets.append(RadarTarget(id=tid, time=t_text, epoch=t_epoch, lon=lon, lat=lat, crs=crs,
+                                   heading_deg=heading, speed_kn=speed))
+    if convert:
+        targets = fill_positions(targets)
+    return RadarReport(radar=radar, time=time_text, epoch=epoch, crs=crs, targets=tuple(targets))
 
 
 # --- positions ----------------------------------------------------------------------------
