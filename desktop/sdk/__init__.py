@@ -17,6 +17,7 @@ from desktop.core.alarms.linkage import SPEED_KMH, CameraArrays, UnitOption, cam
 from desktop.core.alarms.model import (ALARM_TYPES, Alarm, AlarmEvent, AlarmState, AuditEntry, EventKind,
                                        Rejection, Transition, priority_style, type_label)
 from desktop.core.alarms.workflow import IllegalTransition
+from desktop.core.audio import AudioError, AudioOutput, Clip
 from desktop.core.clock import CHINA_TZ, iso, parse_iso
 from desktop.core.geo.crs import haversine_m, mercator_scale
 from desktop.core.geo.spatial import PointIndex, PolygonIndex
@@ -36,6 +37,7 @@ __all__ = [
     "CameraArrays", "UnitOption", "cameras_covering", "nearest_units", "SPEED_KMH",
     "haversine_m", "mercator_scale", "PointIndex", "PolygonIndex", "CHINA_TZ", "iso", "parse_iso",
     "tr", "current_locale",
+    "AudioOutput", "AudioError", "Clip",
     "format_local", "format_local_iso", "format_duration", "local_datetime", "district_zone",
     # patrol model (lazy):
     "UnitStatus", "Track", "Stop", "Trip", "VisitRecord", "DispatchRecord", "DispatchOption", "Ranking",
