@@ -57,6 +57,7 @@ class AlarmLayer(MapLayer):
         self._prio = np.zeros(0, np.int64)
         self._new = np.zeros(0, bool)
         self._live = np.zeros(0, bool)
+        self._prune_xy()
         self.update_alarms(alarms)
 
     def update_alarms(self, changed) -> list[str]:
@@ -97,6 +98,12 @@ class AlarmLayer(MapLayer):
         self._x, self._y = self._x[keep], self._y[keep]
         self._prio, self._new, self._live = self._prio[keep], self._new[keep], self._live[keep]
         self._slot = {a.id: k for k, a in enumerate(self.alarms)}
+        self._prune_xy()
+
+    def _prune_xy(self) -> None:
+        """Positions only of the alarms on the map (and the selected one): one entry per alarm
+        ever seen would grow for as long as the program runs."""
+        self.xy = {k: v for k, v in self.xy.items() if k in self._slot or k == self.selected_id}
 
     def open_ids(self) -> list[str]:
         return [a.id for a, live in zip(self.alarms, self._live) if live]

@@ -7,6 +7,7 @@ a second costs one table refresh, one map update and at most one sound per frame
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -196,7 +197,8 @@ class AlarmsPlugin:
         self._land = None  # PolygonIndex of land (the district and its neighbours), for boats vs. cars
         self._duty = None
         self._operator = "operator"
-        self.linked: list[list[str]] = []  # camera groups opened automatically (newest last)
+        # camera groups opened automatically (newest last; the last 50: one per alarm otherwise)
+        self.linked: deque[list[str]] = deque(maxlen=50)
 
     # --- life cycle ----------------------------------------------------------------------
     def register(self) -> None:
