@@ -5,6 +5,9 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # journals, saved layouts and snapshots of the programs under test go to a throwaway folder
 os.environ.setdefault("PINGAN_DATA", tempfile.mkdtemp(prefix="pingan-test-data-"))
+# alarm sounds of the programs under test go to ALSA's null device, not the developer's speakers
+# (the sound tests name their own capturing device)
+os.environ.setdefault("PINGAN_AUDIO_DEVICE", "null")
 
 pytest_plugins = ["tests.fixtures.district", "tests.fixtures.rtsp", "tests.fixtures.mqtt"]
 

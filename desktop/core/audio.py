@@ -17,6 +17,7 @@ cuts the one still playing, so an urgent alarm is never queued behind a chime.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -90,7 +91,7 @@ class AudioOutput:
     """
 
     def __init__(self, device: str = "", player: str | None = None):
-        self.device = device or DEFAULT_DEVICE
+        self.device = device or os.environ.get("PINGAN_AUDIO_DEVICE") or DEFAULT_DEVICE
         self.player = player if player is not None else (shutil.which("aplay") or "")
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None

@@ -118,6 +118,8 @@ class AlarmSettings:
     auto_open_interval_s: float = 3.0  # at most one automatic wall change this often
     max_cameras: int = 4  # cameras opened for one alarm
     sound: bool = True
+    volume: int = 80  # percent of the sound files' level
+    sound_device: str = ""  # ALSA device; "" = PINGAN_AUDIO_DEVICE, else "default"
     auto_centre: bool = True
 
     @classmethod
@@ -143,6 +145,16 @@ class AlarmSettings:
                     errors.append(f"plugins.alarms.{key}: a whole number 1-36, not {value!r}")
                     continue
                 out.max_cameras = value
+            elif key == "volume":
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+                    errors.append(f"plugins.alarms.{key}: a whole number 0-100 (percent), not {value!r}")
+                    continue
+                out.volume = value
+            elif key == "sound_device":
+                if not isinstance(value, str):
+                    errors.append(f"plugins.alarms.{key}: an ALSA device name, not {value!r}")
+                    continue
+                out.sound_device = value.strip()
             elif key in ("sound", "auto_centre"):
                 if not isinstance(value, bool):
                     errors.append(f"plugins.alarms.{key}: true or false, not {value!r}")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+                               QListWidgetItem, QMenu, QPushButton, QSlider, QSplitter, QTableView, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from desktop.sdk import (ALARM_TYPES, AlarmState, CameraArrays, IllegalTransition, PolygonIndex, format_local,
-                         mercator_scale, tr, type_label)
+                         mercator_scale, priority_style, tr, type_label)
 
 from .core import AlarmBook, AlarmSettings, Escalation, Filters, Linkage, summarize
 from .map_layers import AlarmLayer
@@ -62,8 +63,28 @@ class AlarmPanel(QWidget):
         self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(self.search.placeholderText()) + 40)
         self.search.textChanged.connect(refresh)
         self.mute.toggled.connect(lambda on: setattr(plugin.sound, "enabled", not on))
+        # the alarm sound's volume and a test of the sound device (a click: priority 1; the
+        # menu: any priority)
+        self.volume = QSlider(Qt.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setFixedWidth(90)
+        self.volume.setToolTip(tr("Alarm sound volume"))
+        self.volume.valueChanged.connect(lambda v: (setattr(plugin.sound, "volume", v / 100.0),
+                                                    self.volume.setToolTip(tr("Alarm sound volume: {v} %", v=v))))
+        self.test_sound = QToolButton()
+        self.test_sound.setText(tr("Test sound"))
+        self.test_sound.setPopupMode(QToolButton.MenuButtonPopup)
+        menu = QMenu(self.test_sound)
+        for p in (1, 2, 3, 4):
+            menu.addAction(tr("Priority {p} sound", p=p), plugin.host.guard(lambda p=p: plugin.test_sound(p),
+                                                                            "test sound"))
+        self.test_sound.setMenu(menu)
+        self.test_sound.clicked.connect(plugin.host.guard(lambda *_: plugin.test_sound(1), "test sound"))
+        self.no_device = QLabel(tr("🔇 no sound device"))  # shown while the device cannot play
+        self.no_device.setStyleSheet("color: #ff5252; font-weight: bold;")
+        self.no_device.setVisible(False)
         for w in (self.search, self.type_box, self.state_box, self.sub_box, self.open_only, self.auto_centre,
-                  self.mute):
+                  self.mute, self.volume, self.test_sound, self.no_device):
             filters.addWidget(w)
         filters.addStretch(1)
         self.overdue = QLabel("")  # urgent alarms nobody acknowledged in time
@@ -199,6 +220,7 @@ class AlarmsPlugin:
         self._operator = "operator"
         # camera groups opened automatically (newest last; the last 50: one per alarm otherwise)
         self.linked: deque[list[str]] = deque(maxlen=50)
+        self.sound_checked = False  # the sound device was tried once (at start, in the background)
 
     # --- life cycle ----------------------------------------------------------------------
     def register(self) -> None:
@@ -217,6 +239,7 @@ class AlarmsPlugin:
         for err in errors:
             self.host.show_notice(tr("Configuration: {err} (the default is used)", err=err), "error")
         st = self.settings
+        self.sound = SoundPlayer(st.sound_device, volume=st.volume / 100.0)
         self.escalation = Escalation(ack_target_s=st.ack_target_s, repeat_s=st.repeat_s,
                                      priorities=st.escalate_priorities)
         self.linkage = (Linkage(CameraArrays.from_table(district.cameras), max_cameras=st.max_cameras,
@@ -226,6 +249,7 @@ class AlarmsPlugin:
             self._land = PolygonIndex([district.boundary.map_geom, *(c.map_geom for c in district.context)])
         self.panel = AlarmPanel(self)
         self.panel.mute.setChecked(not st.sound)
+        self.panel.volume.setValue(st.volume)
         self.panel.auto_centre.setChecked(st.auto_centre)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)
@@ -241,9 +265,33 @@ class AlarmsPlugin:
         self.host.timer(self.PUMP_MS, self.pump)
         self.layer.set_alarms(self.book.open_alarms())
         self.refresh_queue()
+        # does the sound device open? (off the GUI thread: a sound server may take a moment)
+        self.host.run_in_background(self.sound.probe, self._sound_probed, what="sound device check")
 
     def unregister(self) -> None:
         self.sound.enabled = False
+        self.sound.stop()
+
+    # --- sound ---------------------------------------------------------------------------
+    def _sound_probed(self, problem: str) -> None:
+        self.sound_checked = True
+        if problem and not self.sound.device_error:
+            self.sound.device_error = problem
+            self._sound_problems([problem])
+
+    def _sound_problems(self, problems: list[str]) -> None:
+        for msg in problems:
+            self.host.show_notice(tr("Alarm sounds cannot be heard: {msg}", msg=msg), "error")
+        err = self.sound.device_error
+        self.panel.no_device.setVisible(bool(err))
+        self.panel.no_device.setToolTip(err)
+
+    def test_sound(self, priority: int = 1) -> None:
+        """The test button: ring a priority's sound now, even when muted, and say where it went."""
+        style = priority_style(priority)
+        if self.sound.play(style.sound_path, min_gap_s=0.0, test=True):
+            self.host.show_notice(tr("Test: {label} sound at {v} % on {device}", label=style.label,
+                                     v=round(self.sound.volume * 100), device=self.sound.output.device), "info")
 
     @property
     def operator(self) -> str:
@@ -277,7 +325,10 @@ class AlarmsPlugin:
         self.pump()
 
     def pump(self) -> None:
-        """Periodic work: the queue refresh, refused requests, escalation, the unit offer."""
+        """Periodic work: the queue refresh, refused requests, escalation, the unit offer, sound faults."""
+        problems = self.sound.poll()
+        if problems or self.panel.no_device.isHidden() == bool(self.sound.device_error):
+            self._sound_problems(problems)
         if self._dirty:
             self.refresh_queue(force=False)
         if self._requests:
