@@ -38,8 +38,10 @@ _CLOSED = ("resolved", "false_alarm")
 class PatrolFeed:
     """A PatrolService fed from ``bus``; ``alarms`` (the alarm service) locates dispatched alarms."""
 
-    def __init__(self, service: Any, bus: Any, alarms: Any = None, tick_s: float = 1.0, ingest_s: float = 0.2):
+    def __init__(self, service: Any, bus: Any, alarms: Any = None, tick_s: float = 1.0, ingest_s: float = 0.2,
+                 threaded: bool = True):
         self.service = service
+        self.threaded = threaded  # False: no worker thread, whoever drives the clock calls work()
         self.bus = bus
         self.alarms = alarms
         self.tick_s = tick_s
@@ -57,9 +59,17 @@ class PatrolFeed:
     def start(self) -> "PatrolFeed":
         self._subs = [self.bus.subscribe("pingan/patrol/+/position", self._on_position),
                       self.bus.subscribe("pingan/alarm/+/state", self._on_state)]
-        self._thread = threading.Thread(target=self._run, name="patrol-feed", daemon=True)
-        self._thread.start()
+        if self.threaded:
+            self._thread = threading.Thread(target=self._run, name="patrol-feed", daemon=True)
+            self._thread.start()
         return self
+
+    def work(self, tick: bool = True) -> None:
+        """Take what came in (and, with ``tick``, judge the post visits) now: what the worker
+        does every ``ingest_s``/``tick_s``, for a threadless feed driven step by step."""
+        self._work()
+        if tick:
+            self._tick()
 
     def stop(self) -> None:
         for s in self._subs:
