@@ -29,8 +29,15 @@ class Session:
     """Bus, clock, alarm service and feed for one program run. ``start``/``stop`` are symmetric."""
 
     def __init__(self, cfg: Config, district: District, projection: MapProjection,
-                 journal_path: Path | None = None, demo_feed: bool | None = None):
+                 journal_path: Path | None = None, demo_feed: bool | None = None, stepped: bool = False):
         self.cfg = cfg
+        # Training is offline whatever the configuration says: no broker, no feed process, no
+        # live camera (the training window resolves cameras to clips), its own journal.
+        self.training = cfg.mode == "training"
+        self.training_scenario = None
+        # stepped: the feeds' workers run only when step_feeds() is called (the headless
+        # training run drives a paused clock step by step, so every run is the same)
+        self.stepped = stepped
         self.district = district
         self.projection = projection
         self.bus = EventBus("local")
@@ -39,18 +46,33 @@ class Session:
         self.scenario = None
         self.player = None
         self.feed = None
+        broker = "" if self.training else cfg.broker
         if demo_feed is None:
-            demo_feed = not cfg.broker and not os.environ.get("PINGAN_NO_DEMO_FEED")
+            demo_feed = not broker and not os.environ.get("PINGAN_NO_DEMO_FEED")
         self.demo_feed = demo_feed
         scenario_dir = Path(cfg.scenario) if cfg.scenario else (district.info.path / "scenario"
                                                                  if district.info.path else None)
-        if (demo_feed or cfg.mode == "training") and scenario_dir and (scenario_dir / "scenario.toml").exists():
+        if self.training:
+            if not scenario_dir or not (scenario_dir / "scenario.toml").exists():
+                from desktop.core.feeds.scenario import ScenarioError
+                raise ScenarioError(f"{scenario_dir or 'scenario'}: no training scenario (scenario.toml) here")
+            from desktop.training.scenario import load_training_scenario
+            self.training_scenario = load_training_scenario(scenario_dir, district)
+            self.scenario = self.training_scenario.base
+        elif demo_feed and scenario_dir and (scenario_dir / "scenario.toml").exists():
             from desktop.core.feeds.scenario import load_scenario
             self.scenario = load_scenario(scenario_dir)
-        if cfg.mode == "training" and self.scenario is not None:
+        if self.training and self.scenario is not None:
             self.clock = self.scenario.make_clock()
         else:
             self.clock = RealClock()
+        if journal_path is None and self.training:
+            # never the live journal: a scratch one of this process (the training window
+            # passes the session's own folder instead)
+            journal_path = data_dir() / "training" / f"scratch-{os.getpid()}" / "alarms-training.sqlite"
+            journal_path.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(journal_path) + suffix).unlink(missing_ok=True)
         if journal_path is None:
             tag = district.info.adcode or "district"
             if cfg.broker:
@@ -64,12 +86,12 @@ class Session:
         self._cells = PolygonIndex([c.map_geom for c in district.grid])
         # Live feeds run in a child process (paho + validation + journal are pure Python and
         # would compete with the GUI thread for the GIL); PINGAN_FEED_INPROCESS=1 keeps them here.
-        self.remote = bool(cfg.broker) and not os.environ.get("PINGAN_FEED_INPROCESS")
+        self.remote = bool(broker) and not os.environ.get("PINGAN_FEED_INPROCESS")
         # Patrol positions are journaled where the feeds arrive (beside the alarm journal).
         stem = journal_path.stem
         self.patrol_journal_path = journal_path.with_name(
             (stem.replace("alarms", "patrol") if "alarms" in stem else f"{stem}-patrol") + ".sqlite")
-        if not cfg.broker:
+        if not broker:
             for suffix in ("", "-wal", "-shm"):  # the demo replays the same units each run: start clean
                 Path(str(self.patrol_journal_path) + suffix).unlink(missing_ok=True)
         self.patrol = None
@@ -91,7 +113,7 @@ class Session:
             from desktop.core.patrol.service import PatrolService
             from desktop.core.patrol_link import PatrolFeed
             self.patrol_feed = PatrolFeed(PatrolService(self.patrol_journal_path, district, clock=self.clock),
-                                          self.bus, self.alarms)
+                                          self.bus, self.alarms, threaded=not stepped)
             self.patrol = self.patrol_feed.service
 
     @property
@@ -118,9 +140,11 @@ class Session:
         self.alarms.start()
         if self.patrol_feed is not None:
             self.patrol_feed.start()
+        if self.training and self.cfg.broker:
+            log.info("training: the configured broker %s is not used", self.cfg.broker)
         if self.remote:
             log.info("live feeds from %s (feed process)", self.cfg.broker)
-        elif self.cfg.broker:
+        elif self.cfg.broker and not self.training:
             from desktop.core.feeds.mqtt import MqttFeed
             self.feed = MqttFeed.from_url(self.cfg.broker, self.bus, workstation=self.workstation).start()
             log.info("live feeds from %s", self.cfg.broker)
@@ -131,6 +155,21 @@ class Session:
                                          on_loop=self._align_tours).start()
             log.info("demo feed: scenario %s (%d events)", self.scenario.name, len(self.scenario.events))
         return self
+
+    def step_feeds(self, timeout: float = 10.0) -> bool:
+        """Stepped sessions: let every feed catch up with the clock — the scenario player has
+        sent what is due, the alarm service has journaled it, the patrol feed has taken its
+        positions and judged its post visits. True when all of it happened within ``timeout``."""
+        import time as _t
+        deadline = _t.monotonic() + timeout
+        if self.player is not None:
+            while not self.player.caught_up() and _t.monotonic() < deadline:
+                _t.sleep(0.0005)
+        ok = self.alarms.flush(max(0.1, deadline - _t.monotonic()))
+        if self.patrol_feed is not None:
+            self.patrol_feed.work(tick=True)
+            ok = self.alarms.flush(max(0.1, deadline - _t.monotonic())) and ok  # a missed visit's alarm
+        return ok and (self.player is None or self.player.caught_up())
 
     def _align_tours(self, t0: float) -> None:
         """Each pass of the scenario: judge the post visits it plays. The timeline was made at its

@@ -249,6 +249,19 @@ class ScenarioPlayer:
         if hasattr(self.clock, "resume"):
             self.clock.resume()
 
+    def caught_up(self) -> bool:
+        """True when every event due at the clock's time has been published (or the player has
+        ended): a stepped clock waits for this before it moves on."""
+        if self.finished.is_set():
+            return True
+        t0 = self._t0
+        if t0 is None:
+            return self._thread is None
+        if not hasattr(self, "_times"):
+            self._times = [e.t for e in self.scenario.events]
+        import bisect
+        return self._sent >= bisect.bisect_right(self._times, self.clock.time() - t0)
+
     def progress(self) -> Progress:
         sc = self.scenario
         elapsed = 0.0 if self._t0 is None else max(0.0, self.clock.time() - self._t0)
