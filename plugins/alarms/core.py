@@ -99,11 +99,12 @@ class Escalation:
                 out.append(a)
         return out
 
-    def ring_due(self, overdue: list[Alarm], now_mono: float) -> Alarm | None:
-        """The alarm to ring for now, or None (nothing overdue, or it rang less than ``repeat_s`` ago)."""
-        if not overdue or now_mono - self._last_ring < self.repeat_s:
+    def ring_due(self, overdue: list[Alarm], now: float) -> Alarm | None:
+        """The alarm to ring for now, or None (nothing overdue, or it rang less than ``repeat_s``
+        ago); ``now`` on the service clock, so a simulated clock paces the repeats too."""
+        if not overdue or now - self._last_ring < self.repeat_s:
             return None
-        self._last_ring = now_mono
+        self._last_ring = now
         return overdue[0]
 
 

@@ -350,13 +350,14 @@ class AlarmsPlugin:
             label.setText(tr("⚠ {n} urgent unacknowledged, oldest {m}:{s:02d}", n=len(late),
                              m=int(oldest // 60), s=int(oldest % 60)))
         label.setVisible(bool(late))
-        ring = self.escalation.ring_due(late, now_mono)
+        ring = self.escalation.ring_due(late, now)  # on the service clock: a training clock paces it too
         if ring is not None:
             self.sound.play(ring.style.sound_path, min_gap_s=0.0)
 
     def _on_new(self, alarm) -> None:
         self.sound.play(alarm.style.sound_path)
-        if self.linkage is not None and self.linkage.should_auto_open(alarm, time.monotonic()):
+        now = self.clock.time() if self.clock is not None else time.time()  # simulated in training
+        if self.linkage is not None and self.linkage.should_auto_open(alarm, now):
             ids = self.linkage.cameras_for(alarm)
             if ids:
                 self.linked.append(ids)
@@ -553,9 +554,14 @@ class AlarmsPlugin:
                                       "warning")
                 return
         note = self.panel.note.text().strip()
+        current = self.service.get(self.selected_id)
         try:
-            fut = self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
-            self._requests.append((fut, self.selected_id))
+            if state == AlarmState.DISPATCHED and current is not None and current.state == AlarmState.NEW:
+                # dispatching a new alarm acknowledges it on the way: one key, both moves journaled
+                self._ack_then_dispatch(self.selected_id, note, unit)
+            else:
+                fut = self.service.transition(self.selected_id, state, self.operator, note, unit=unit)
+                self._requests.append((fut, self.selected_id))
         except IllegalTransition as exc:
             self.host.show_notice(str(exc), "warning")
             return
@@ -563,6 +569,23 @@ class AlarmsPlugin:
         if state == AlarmState.DISPATCHED:
             self.panel.unit_entry.clear()
         self._dirty = True
+
+    def _ack_then_dispatch(self, alarm_id: str, note: str, unit: str) -> None:
+        operator = self.operator
+        ack = self.service.transition(alarm_id, AlarmState.ACKNOWLEDGED, operator, tr("Acknowledged on dispatch"))
+
+        def dispatch(_transition) -> None:
+            try:
+                self._requests.append((self.service.transition(alarm_id, AlarmState.DISPATCHED, operator, note,
+                                                               unit=unit), alarm_id))
+            except IllegalTransition as exc:
+                self.host.show_notice(str(exc), "warning")
+            self._dirty = True
+
+        self.host.run_in_background(lambda: ack.result(15), dispatch,
+                                    lambda exc: self.host.show_notice(
+                                        tr("Alarm {id}: the change was not made: {err}", id=alarm_id, err=exc),
+                                        "warning"), what="acknowledge before dispatch")
 
     def _check_requests(self) -> None:
         """A workflow change the service refused later (another workstation was first, the feed
