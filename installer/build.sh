@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Build the one-folder program: dist/pingan-desk/ with the executable dist/pingan-desk/pingan-desk.
+#   bash installer/build.sh            set up (.venv with the installer extra), then build
+#   bash installer/build.sh --check    ... then run the built program's --self-test
+# Needs what `bash scripts/setup.sh install` installs; PyInstaller comes from the project's
+# `installer` extra. The build takes a few minutes on 2 cores (it is CPU-heavy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+check=0
+[ "${1:-}" = "--check" ] && check=1
+
+bash scripts/setup.sh install >&2
+if ! .venv/bin/python -c "import PyInstaller" 2>/dev/null; then
+  echo "build: installing PyInstaller (the installer extra)" >&2
+  .venv/bin/python -m pip install -q -e ".[installer]" >&2
+fi
+
+start=$(date +%s)
+.venv/bin/python -m PyInstaller --noconfirm --clean --log-level WARN \
+  --distpath dist --workpath build/pyinstaller installer/pingan-desk.spec >&2
+
+out=dist/pingan-desk
+# the desktop entry and its icon beside the program (installed per user by the script)
+cp installer/pingan-desk.desktop installer/install-desktop-entry.sh resources/icons/pingan-desk.png "$out/"
+chmod +x "$out/install-desktop-entry.sh"
+secs=$(( $(date +%s) - start ))
+size=$(du -sm "$out" | cut -f1)
+echo "build: $out/pingan-desk built in ${secs} s; the folder weighs ${size} MB" >&2
+if [ "$size" -gt 350 ]; then
+  echo "build: WARNING: over the 350 MB budget" >&2
+fi
+if [ "$check" = 1 ]; then
+  QT_QPA_PLATFORM=offscreen "$out/pingan-desk" --self-test
+fi
