@@ -96,12 +96,17 @@ class Session:
                 Path(str(self.patrol_journal_path) + suffix).unlink(missing_ok=True)
         self.patrol = None
         self.patrol_feed = None
+        self.radar_feed = None  # radar tracks and the sea watch, when the feeds arrive in this process
+        self.radar_demo = None
         if self.remote:
             from desktop.core.alarms.remote import RemoteAlarmService
             extras = {}
             if district.info.path is not None:
                 extras["patrol"] = ("desktop.core.patrol_link:make_feed_process_patrol",
                                     {"journal": str(self.patrol_journal_path), "district": str(district.info.path)})
+                # radar reports are tracked and watched where they arrive, like the patrol's fixes
+                extras["radar"] = ("desktop.core.radar.feed:make_feed_process_radar",
+                                   {"district": str(district.info.path)})
             self.alarms = RemoteAlarmService(journal_path, broker_url=cfg.broker, workstation=self.workstation,
                                              clock=self.clock, locate=self.locate, extras=extras)
             if extras:
@@ -115,6 +120,8 @@ class Session:
             self.patrol_feed = PatrolFeed(PatrolService(self.patrol_journal_path, district, clock=self.clock),
                                           self.bus, self.alarms, threaded=not stepped)
             self.patrol = self.patrol_feed.service
+            from desktop.core.radar.feed import RadarFeed
+            self.radar_feed = RadarFeed(self.bus, district, clock=self.clock, expire_s=0.0 if stepped else 1.0)
 
     @property
     def operator(self) -> str:
@@ -140,6 +147,8 @@ class Session:
         self.alarms.start()
         if self.patrol_feed is not None:
             self.patrol_feed.start()
+        if self.radar_feed is not None:
+            self.radar_feed.start()
         if self.training and self.cfg.broker:
             log.info("training: the configured broker %s is not used", self.cfg.broker)
         if self.remote:
@@ -154,7 +163,14 @@ class Session:
             self.player = ScenarioPlayer(self.scenario, self.bus, clock=self.clock, loop=loop,
                                          on_loop=self._align_tours).start()
             log.info("demo feed: scenario %s (%d events)", self.scenario.name, len(self.scenario.events))
+        if self.demo_feed and not self.training and not self.cfg.broker and not self._scenario_has_radar():
+            # the offline demo's boats at sea (a scenario that plays radar reports itself has its own)
+            from desktop.core.radar.demo import RadarDemo
+            self.radar_demo = RadarDemo(self.district, self.bus, clock=self.clock).start()
         return self
+
+    def _scenario_has_radar(self) -> bool:
+        return self.scenario is not None and any(e.topic.startswith("pingan/radar/") for e in self.scenario.events)
 
     def step_feeds(self, timeout: float = 10.0) -> bool:
         """Stepped sessions: let every feed catch up with the clock — the scenario player has
@@ -182,8 +198,12 @@ class Session:
         self.patrol.watch(t0, t0 + self.scenario.duration_s, offset_s=offset)
 
     def stop(self) -> None:
+        if self.radar_demo is not None:
+            self.radar_demo.stop()
         if self.player is not None:
             self.player.stop()
+        if self.radar_feed is not None:
+            self.radar_feed.stop()
         if self.feed is not None:
             self.feed.stop()
         if self.patrol_feed is not None:
