@@ -54,6 +54,8 @@ class PatrolFeed:
         self._thread: threading.Thread | None = None
         self.counters = {"positions": 0, "rejected": 0, "dispatched": 0, "released": 0, "missed_alarms": 0}
         service.on_alarm = self._raise_alarm
+        if alarms is not None and hasattr(alarms, "record_arrival"):
+            service.on_arrival = lambda r: alarms.record_arrival(r.alarm_id, r.unit, r.dispatched, r.arrived)
 
     # --- life cycle ------------------------------------------------------------------------
     def start(self) -> "PatrolFeed":

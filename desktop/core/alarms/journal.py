@@ -3,7 +3,9 @@
 Tables: ``alarms`` (the current record of each alarm), ``occurrences`` (every accepted
 ``pingan/alarm`` message, the first and each folded repeat, with its payload — also what
 duplicate deliveries are recognised by after a restart), ``transitions`` (the full workflow
-history, local and remote), ``audit`` (this workstation's operator actions) and ``meta``.
+history, local and remote), ``audit`` (this workstation's operator actions) and ``meta``;
+the statistics' summary tables, the camera status history and the patrol arrivals are kept
+beside them in the same transactions (see :mod:`desktop.core.stats.summary`).
 
 Durability settings, and why:
 
@@ -103,6 +105,9 @@ _ALARM_COLS = ("id", "type", "priority", "time", "epoch", "lon", "lat", "crs", "
                "lat_wgs", "lon_gcj", "lat_gcj", "source", "camera_ids", "text", "state",
                "received", "count", "last_time", "last_epoch", "last_received",
                "assigned_unit", "subdistrict", "updated")
+_INSERT_NEW = (f"INSERT OR IGNORE INTO alarms ({', '.join(_ALARM_COLS)}) "
+               f"VALUES ({', '.join('?' * len(_ALARM_COLS))})")
+_UPDATE = (f"UPDATE alarms SET {', '.join(f'{c}=?' for c in _ALARM_COLS if c != 'id')} WHERE id=?")
 _UPSERT = (f"INSERT INTO alarms ({', '.join(_ALARM_COLS)}) VALUES ({', '.join('?' * len(_ALARM_COLS))}) "
            f"ON CONFLICT(id) DO UPDATE SET "
            + ", ".join(f"{c}=excluded.{c}" for c in _ALARM_COLS if c != "id"))
@@ -126,11 +131,21 @@ class JournalState:
 class JournalBatch:
     """The writes of one transaction (use :meth:`Journal.batch`)."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, summaries=None):
         self._c = conn
+        self._s = summaries  # desktop.core.stats.summary.SummaryKeeper, or None
 
     def upsert_alarm(self, alarm: Alarm) -> None:
-        self._c.execute(_UPSERT, _alarm_row(alarm))
+        row = _alarm_row(alarm)
+        if self._s is None:
+            self._c.execute(_UPSERT, row)
+            return
+        # Insert first: whether the row is new decides whether the summaries count it.
+        if self._c.execute(_INSERT_NEW, row).rowcount == 1:
+            self._s.alarm_added(self._c, alarm.id, alarm.type, alarm.epoch, alarm.subdistrict,
+                                alarm.lon_wgs, alarm.lat_wgs, alarm.received)
+        else:
+            self._c.execute(_UPDATE, row[1:] + row[:1])
 
     def add_occurrence(self, msg_id: str, alarm_id: str, time: str, received: float,
                        payload: dict | str) -> None:
@@ -145,6 +160,22 @@ class JournalBatch:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (t.alarm_id, str(t.from_state), str(t.to_state), t.operator, t.epoch, t.time,
              t.note, t.origin, t.unit))
+        if self._s is not None:
+            self._s.transition_added(self._c, t.alarm_id, str(t.to_state), t.operator, t.epoch)
+
+    def add_arrival(self, alarm_id: str, unit: str, dispatched: float, arrived: float) -> None:
+        """A patrol unit sent to ``alarm_id`` arrived (for the dispatch-to-arrival figures)."""
+        cur = self._c.execute("INSERT OR IGNORE INTO arrivals VALUES (?, ?, ?, ?)",
+                              (alarm_id, unit, float(dispatched), float(arrived)))
+        if cur.rowcount == 1 and self._s is not None:
+            self._s.arrival_added(self._c, alarm_id, arrived, unit)
+
+    def add_camera_status(self, camera_id: str, status: str, epoch: float, reason: str = "") -> bool:
+        """A camera's reported status; a change of state goes into the camera status history
+        (True), a repeat of the current state does not (False)."""
+        if self._s is None:
+            return False
+        return self._s.camera_status(self._c, camera_id, status, epoch, reason)
 
     def add_audit(self, e: AuditEntry) -> None:
         self._c.execute(
@@ -157,7 +188,14 @@ class JournalBatch:
 class Journal:
     """A journal file (created if missing). Thread-safe; see the module text for its settings."""
 
-    def __init__(self, path: Path | str, synchronous: str = "FULL", recover: bool = True):
+    def __init__(self, path: Path | str, synchronous: str = "FULL", recover: bool = True,
+                 summaries: bool | object = True):
+        """``summaries``: True keeps the statistics' summary tables (a default
+        :class:`~desktop.core.stats.summary.SummaryKeeper`), a keeper of your own, or False."""
+        if summaries is True:
+            from desktop.core.stats.summary import SummaryKeeper
+            summaries = SummaryKeeper()
+        self.summaries = summaries or None
         if synchronous.upper() not in ("NORMAL", "FULL", "EXTRA"):
             raise ValueError("synchronous must be NORMAL, FULL or EXTRA (OFF would lose alarms)")
         self.path = Path(path)
@@ -186,6 +224,10 @@ class Journal:
                 self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                                    (str(SCHEMA_VERSION),))
                 self._conn.execute("SELECT COUNT(*) FROM alarms").fetchone()
+                if self.summaries is not None:
+                    from desktop.core.stats.summary import SUMMARY_SCHEMA
+                    self._conn.executescript(SUMMARY_SCHEMA)
+                    self._summaries_installed = False
         except sqlite3.DatabaseError:
             self._conn.close()
             raise
@@ -217,14 +259,34 @@ class Journal:
     def batch(self) -> Iterator[JournalBatch]:
         """One transaction: everything written inside commits together, or not at all."""
         with self._lock:
+            self._install_summaries()
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield JournalBatch(self._conn)
+                yield JournalBatch(self._conn, self.summaries)
+                if self.summaries is not None:
+                    self.summaries.end_batch(self._conn)
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                if self.summaries is not None:
+                    self.summaries.abort_batch()
                 raise
             else:
                 self._conn.execute("COMMIT")
+
+    def _install_summaries(self) -> None:
+        # Deferred to the first write, so the session can set the district's zone and grid on
+        # the keeper after opening (a rebuild, when the zone changed, happens once, here).
+        if self.summaries is not None and not getattr(self, "_summaries_installed", True):
+            self.summaries.install(self._conn)
+            self._summaries_installed = True
+
+    def rebuild_summaries(self) -> None:
+        """Recompute the statistics' summary tables from the rows (a full scan)."""
+        with self._lock:
+            if self.summaries is None:
+                raise RuntimeError("this journal keeps no summaries")
+            self._install_summaries()
+            self.summaries.rebuild(self._conn)
 
     def pragma(self, name: str):
         with self._lock:

@@ -116,6 +116,14 @@ class _Audit:
 
 
 @dataclass
+class _Arrival:
+    alarm_id: str
+    unit: str
+    dispatched: float
+    arrived: float
+
+
+@dataclass
 class _Flush:
     done: threading.Event = field(default_factory=threading.Event)
     forget: bool = False  # also forget closed alarms past the retention (see forget_closed)
@@ -138,11 +146,14 @@ class _Batch:
         self.publish: list[Transition] = []
         self.patrol: dict[str, PatrolPosition] = {}
         self.cameras: dict[str, CameraStatus] = {}
+        self.camera_log: list[CameraStatus] = []  # every report, in order (the journal keeps the changes)
+        self.arrivals: list[_Arrival] = []
         self.flushes: list[_Flush] = []
 
     @property
     def has_writes(self) -> bool:
-        return bool(self.staged or self.occurrences or self.transitions or self.audits)
+        return bool(self.staged or self.occurrences or self.transitions or self.audits or self.camera_log
+                    or self.arrivals)
 
 
 class AlarmReads:
@@ -321,6 +332,10 @@ class AlarmService(AlarmReads):
                                           workstation=self.workstation, action=action,
                                           target=target, detail=detail)))
 
+    def record_arrival(self, alarm_id: str, unit: str, dispatched: float, arrived: float) -> None:
+        """A patrol unit sent to ``alarm_id`` arrived: journaled for the response-time figures."""
+        self._queue.put(_Arrival(str(alarm_id), str(unit), float(dispatched), float(arrived)))
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued before this call is journaled and in the outbox."""
         if self._thread is None:
@@ -487,6 +502,7 @@ class AlarmService(AlarmReads):
                 elif isinstance(p, CameraStatus):
                     counts["camera_status"] += 1
                     b.cameras[p.camera_id] = p
+                    b.camera_log.append(p)
                     b.events.append(AlarmEvent(EventKind.CAMERA_STATUS, camera=p))
                 elif isinstance(p, Rejection):
                     self._reject(b, p, counts)
@@ -494,6 +510,8 @@ class AlarmService(AlarmReads):
                 self._local_move(b, item, counts)
             elif isinstance(item, _Audit):
                 b.audits.append(item.entry)
+            elif isinstance(item, _Arrival):
+                b.arrivals.append(item)
             elif isinstance(item, _Flush):
                 b.flushes.append(item)
 
@@ -509,6 +527,10 @@ class AlarmService(AlarmReads):
                         tx.add_transition(t)
                     for e in b.audits:
                         tx.add_audit(e)
+                    for c in b.camera_log:
+                        tx.add_camera_status(c.camera_id, c.status, c.epoch, c.reason)
+                    for a in b.arrivals:
+                        tx.add_arrival(a.alarm_id, a.unit, a.dispatched, a.arrived)
             except Exception as exc:
                 # Operators must still see their alarms: show them, and say loudly that the
                 # journal failed (a disk problem is the usual cause).

@@ -113,6 +113,9 @@ class PatrolService:
         self.stale_s = stale_s
         self.offline_s = offline_s
         self.on_alarm = on_alarm
+        # on_arrival(DispatchRecord): a dispatched unit arrived (the feed journals it with the
+        # alarm, for the statistics' dispatch-to-arrival figures). Called on the ingest thread.
+        self.on_arrival: Callable[[Any], None] | None = None
         self.frame = self._make_frame(district)
         self.routes = routes_from_district(district, self.frame) if district is not None else []
         self.network = RouteNetwork(self.routes, self.frame) if self.routes else None
@@ -229,7 +232,12 @@ class PatrolService:
                     cur.x, cur.y, cur.speed, cur.heading = float(x[i]), float(y[i]), p.speed_kmh, p.heading_deg
                     cur.link = "live"
                 if self.book.busy(p.unit):
-                    self.book.observe(p.unit, p.epoch, p.lon_wgs, p.lat_wgs)
+                    arrived = self.book.observe(p.unit, p.epoch, p.lon_wgs, p.lat_wgs)
+                    if arrived is not None and self.on_arrival is not None:
+                        try:
+                            self.on_arrival(arrived)
+                        except Exception:  # noqa: BLE001 - the fix is journaled; only the figure is lost
+                            log.exception("on_arrival failed for %s", arrived.unit)
             if legs:
                 a = np.array(legs, float)
                 self.coverage_tracker.add_legs(a[:, 0].astype(np.int64), a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5])

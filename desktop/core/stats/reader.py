@@ -1,0 +1,490 @@
+"""The figures a center reports, read from the journals' summary tables (Qt-free).
+
+:class:`StatsReader` opens one or more alarm journals read-only (the live one, and the bundled
+history of the embedded default) and answers every chart of the statistics panel for a
+:class:`StatsFilter` (a range of local days, types, sub-districts) from the summary tables of
+:mod:`desktop.core.stats.summary` — never by scanning the alarms, except for the drill-down
+(:meth:`StatsReader.alarms_behind`), which lists at most ``limit`` alarms behind one bar or cell.
+
+Percentiles are nearest-rank (the smallest value with at least p % of the samples at or below
+it), read off the histograms: exact to the second below ten minutes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime, timedelta, tzinfo
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from desktop.core.alarms.journal import _ALARM_COLS
+from desktop.core.alarms.model import Alarm, AlarmState
+
+from .summary import HIST_DTYPE, HOURS, METRICS, bin_floor, day_index, month_index
+
+__all__ = ["StatsFilter", "StatsReader", "StatsError", "CountFigures", "Change", "ResponseFigure",
+           "CameraFigures", "percentile_nearest_rank", "pct_change", "same_range_last_year",
+           "previous_period"]
+
+TARGET_S = 60.0  # the response target line of the charts
+
+
+class StatsError(ValueError):
+    """A statistics question that cannot be answered; the message names the culprit."""
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """A range of local days (both ends included), and optionally types and sub-districts."""
+
+    first: date
+    last: date
+    types: tuple[str, ...] | None = None
+    subdistricts: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.first, date) or not isinstance(self.last, date):
+            raise StatsError(f"the date range must be two dates, got {self.first!r} … {self.last!r}")
+        if self.last < self.first:
+            raise StatsError(f"the date range ends ({self.last}) before it starts ({self.first})")
+        for name in ("types", "subdistricts"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, tuple(str(x) for x in v))
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def shifted(self, first: date, last: date) -> "StatsFilter":
+        return StatsFilter(first, last, self.types, self.subdistricts)
+
+
+def same_range_last_year(first: date, last: date) -> tuple[date, date]:
+    """The same dates a year earlier (29 February becomes the 28th)."""
+    def back(d: date) -> date:
+        try:
+            return d.replace(year=d.year - 1)
+        except ValueError:  # 29 Feb
+            return d.replace(year=d.year - 1, day=28)
+    return back(first), back(last)
+
+
+def previous_period(first: date, last: date) -> tuple[date, date]:
+    """The period of the same length ending the day before ``first`` (环比). Whole months
+    compare with as many whole months before them."""
+    if first.day == 1 and (last + timedelta(days=1)).day == 1:
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        m = first.year * 12 + first.month - 1 - months
+        start = date(m // 12, m % 12 + 1, 1)
+        return start, first - timedelta(days=1)
+    n = (last - first).days + 1
+    return first - timedelta(days=n), first - timedelta(days=1)
+
+
+def pct_change(now: float, before: float) -> float | None:
+    """Change in per cent from ``before`` to ``now`` (None when there was nothing before)."""
+    if before == 0:
+        return None
+    return (now - before) * 100.0 / before
+
+
+def percentile_nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float:
+    """The nearest-rank ``p``-th percentile of samples given as sorted distinct ``values`` with
+    ``counts``: the smallest value with at least p % of the samples at or below it."""
+    total = int(np.sum(counts))
+    if total == 0:
+        return math.nan
+    rank = max(1, math.ceil(p / 100.0 * total))
+    return float(values[int(np.searchsorted(np.cumsum(counts), rank))])
+
+
+@dataclass
+class CountFigures:
+    """Alarm counts of a filter: ``types`` (sorted), ``days`` (ordinals, every day of the
+    range), ``by_day[type, day]``, ``hour[24]``, ``weekday_hour[7, 24]`` (Monday first),
+    ``by_sub`` (sub-district → counts per type), totals, false alarms and cases per type."""
+
+    types: list[str]
+    days: np.ndarray
+    by_day: np.ndarray
+    hour: np.ndarray
+    weekday_hour: np.ndarray
+    type_hour: np.ndarray
+    subdistricts: list[str]
+    by_sub: np.ndarray  # [sub, type]
+    total: np.ndarray  # per type
+    false: np.ndarray
+    resolved: np.ndarray
+
+    def months(self) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """(year, month) of each month of the range and ``[type, month]`` counts."""
+        mi = np.array([month_index(date.fromordinal(int(d))) for d in self.days], np.int64)
+        uniq, inv = np.unique(mi, return_inverse=True)
+        out = np.zeros((len(self.types), len(uniq)), np.int64)
+        for k in range(len(self.types)):
+            out[k] = np.bincount(inv, weights=self.by_day[k], minlength=len(uniq))
+        return [(int(m) // 12, int(m) % 12 + 1) for m in uniq], out
+
+    def false_share(self) -> np.ndarray:
+        """False alarms / alarms per type (NaN where there were none)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.total > 0, self.false / np.maximum(self.total, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One type's count in the range, a year before (同比) and the period before (环比)."""
+
+    type: str
+    now: int
+    last_year: int
+    previous: int
+
+    @property
+    def yoy_pct(self) -> float | None:
+        return pct_change(self.now, self.last_year)
+
+    @property
+    def pop_pct(self) -> float | None:
+        return pct_change(self.now, self.previous)
+
+
+@dataclass(frozen=True)
+class ResponseFigure:
+    """Response times of one group and metric: how many, median and p90 (seconds)."""
+
+    group: str
+    metric: str
+    n: int
+    median_s: float
+    p90_s: float
+    within_target: float  # share of samples at or under the target (60 s)
+
+
+@dataclass
+class CameraFigures:
+    """Camera online rate per day of the range (NaN for days still to come), over the range,
+    and the cameras down longest (camera id, seconds down, drops)."""
+
+    days: np.ndarray
+    rate: np.ndarray
+    overall: float
+    worst: list[tuple[str, float, int]]
+    n_cameras: int
+    min_drop_s: float
+
+
+def _split_months(first: date, last: date) -> tuple[list[tuple[date, date]], list[int]]:
+    """The range as day spans (partial months at either end) and whole months between."""
+    spans: list[tuple[date, date]] = []
+    months: list[int] = []
+    d = first
+    while d <= last:
+        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        end = min(last, nxt - timedelta(days=1))
+        if d.day == 1 and end == nxt - timedelta(days=1):
+            months.append(month_index(d))
+        else:
+            spans.append((d, end))
+        d = nxt
+    return spans, months
+
+
+def _merge_spans(spans: list[tuple[date, date]]) -> list[tuple[int, int]]:
+    return [(day_index(a), day_index(b)) for a, b in spans]
+
+
+def _in(col: str, values: Sequence[str] | None, args: list) -> str:
+    if values is None:
+        return ""
+    args.extend(values)
+    return f" AND {col} IN ({','.join('?' * len(values))})" if values else " AND 0"
+
+
+class StatsReader:
+    """Read-only statistics over one or more alarm journals (summed). Thread-safe.
+
+    ``tz`` is the zone the summaries were counted in (the district's): it turns local days into
+    epoch ranges for the drill-down and the camera figures.
+    """
+
+    def __init__(self, paths: Iterable[Path | str], tz: tzinfo | None = None):
+        if tz is None:
+            from desktop.core.localtime import district_zone
+            tz = district_zone()
+        self.tz = tz
+        self.paths = [Path(p) for p in paths]
+        self._lock = threading.Lock()
+        self._conns: dict[Path, sqlite3.Connection] = {}
+
+    def _connections(self) -> list[sqlite3.Connection]:
+        out = []
+        for p in self.paths:
+            c = self._conns.get(p)
+            if c is None:
+                if not p.exists():
+                    continue  # a live journal not created yet: nothing to count
+                c = sqlite3.connect(f"file:{p}?mode=ro", uri=True, check_same_thread=False, timeout=10.0)
+                has = c.execute("SELECT 1 FROM sqlite_master WHERE name = 'stat_day'").fetchone()
+                if has is None:
+                    c.close()
+                    raise StatsError(f"{p}: this journal has no summary tables (open it once with the program to build them)")
+                self._conns[p] = c
+            out.append(c)
+        return out
+
+    def _rows(self, sql: str, args: Sequence) -> list[tuple]:
+        with self._lock:
+            rows: list[tuple] = []
+            for c in self._connections():
+                rows.extend(c.execute(sql, args).fetchall())
+            return rows
+
+    def epoch_of_day(self, d: date) -> float:
+        """Local midnight starting ``d``, as epoch seconds."""
+        return datetime.combine(d, dtime(0), self.tz).timestamp()
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._conns.values():
+                c.close()
+            self._conns.clear()
+
+    # --- counts -------------------------------------------------------------------------------
+    def counts(self, f: StatsFilter) -> CountFigures:
+        """Every count chart of the filter from ``stat_day`` (one query)."""
+        args: list = [day_index(f.first), day_index(f.last)]
+        sql = (f"SELECT day, type, subdistrict, n, n_false, n_resolved, {', '.join(HOURS)} FROM stat_day "
+               "WHERE day BETWEEN ? AND ?")
+        sql += _in("type", f.types, args) + _in("subdistrict", f.subdistricts, args)
+        rows = self._rows(sql, args)
+        days = np.arange(day_index(f.first), day_index(f.last) + 1)
+        types = sorted({r[1] for r in rows} | set(f.types or ()))
+        subs = sorted({r[2] for r in rows} | set(f.subdistricts or ()))
+        ti = {t: i for i, t in enumerate(types)}
+        si = {s: i for i, s in enumerate(subs)}
+        nt, ns = len(types), len(subs)
+        if rows:
+            a = np.array([r[3:] for r in rows], np.int64)
+            d = np.array([r[0] for r in rows], np.int64) - days[0]
+            t = np.array([ti[r[1]] for r in rows], np.int64)
+            s = np.array([si[r[2]] for r in rows], np.int64)
+        else:
+            a = np.zeros((0, 27), np.int64)
+            d = t = s = np.zeros(0, np.int64)
+        n = a[:, 0]
+        by_day = np.zeros((nt, len(days)), np.int64)
+        np.add.at(by_day, (t, d), n)
+        hours = a[:, 3:]
+        wd = (days[d] - 1) % 7 if len(d) else d  # ordinal 1 (0001-01-01) was a Monday
+        weekday_hour = np.zeros((7, 24), np.int64)
+        np.add.at(weekday_hour, wd, hours)
+        type_hour = np.zeros((nt, 24), np.int64)
+        np.add.at(type_hour, t, hours)
+        by_sub = np.zeros((ns, nt), np.int64)
+        np.add.at(by_sub, (s, t), n)
+        tot = np.bincount(t, weights=n, minlength=nt).astype(np.int64)
+        false = np.bincount(t, weights=a[:, 1], minlength=nt).astype(np.int64)
+        res = np.bincount(t, weights=a[:, 2], minlength=nt).astype(np.int64)
+        return CountFigures(types=types, days=days, by_day=by_day, hour=hours.sum(axis=0),
+                            weekday_hour=weekday_hour, type_hour=type_hour, subdistricts=subs, by_sub=by_sub,
+                            total=tot, false=false, resolved=res)
+
+    def totals(self, f: StatsFilter) -> dict[str, tuple[int, int, int]]:
+        """type → (alarms, false alarms, resolved) over the filter."""
+        args: list = [day_index(f.first), day_index(f.last)]
+        sql = "SELECT type, SUM(n), SUM(n_false), SUM(n_resolved) FROM stat_day WHERE day BETWEEN ? AND ?"
+        sql += _in("type", f.types, args) + _in("subdistrict", f.subdistricts, args) + " GROUP BY type"
+        out: dict[str, list[int]] = {}
+        for t, n, nf, nr in self._rows(sql, args):
+            acc = out.setdefault(t, [0, 0, 0])
+            acc[0] += n
+            acc[1] += nf
+            acc[2] += nr
+        return {t: tuple(v) for t, v in out.items()}
+
+    def changes(self, f: StatsFilter) -> list[Change]:
+        """Per type: the range against the same dates a year before and the period before."""
+        now = self.totals(f)
+        ly = self.totals(f.shifted(*same_range_last_year(f.first, f.last)))
+        pp = self.totals(f.shifted(*previous_period(f.first, f.last)))
+        types = sorted(set(now) | set(ly) | set(pp))
+        return [Change(t, now.get(t, (0,))[0], ly.get(t, (0,))[0], pp.get(t, (0,))[0]) for t in types]
+
+    # --- response times ------------------------------------------------------------------------
+    def response(self, f: StatsFilter, by: str = "type", target_s: float = TARGET_S) -> list[ResponseFigure]:
+        """Median and p90 per group (``by``: type, subdistrict, operator, or all) and metric.
+
+        By operator the sub-district filter does not apply (those histograms are kept per type
+        and operator only); every other filter does."""
+        if by not in ("type", "subdistrict", "operator", "all"):
+            raise StatsError(f"response times by {by!r}: expected type, subdistrict, operator or all")
+        op = by == "operator"
+        wcol = "operator" if op else "subdistrict"
+        spans, months = _split_months(f.first, f.last)
+        hist: dict[tuple[str, str], dict[int, int]] = {}
+        blobs: list[bytes] = []
+        keys: list[tuple[str, str]] = []
+        for table, pcol, ranges in ((f"stat_resp{'_op' if op else ''}_month", "month", [(m, m) for m in months]),
+                                    (f"stat_resp{'_op' if op else ''}_day", "day", _merge_spans(spans))):
+            if not ranges:
+                continue
+            # one query per table: the whole-month list, or the (at most two) partial spans
+            cond = " OR ".join(f"{pcol} BETWEEN ? AND ?" for _ in ranges)
+            args: list = [x for r in ranges for x in r]
+            sql = f"SELECT metric, type, {wcol}, bins FROM {table} WHERE ({cond})"
+            sql += _in("type", f.types, args)
+            if not op:
+                sql += _in("subdistrict", f.subdistricts, args)
+            for metric, type_, who, blob in self._rows(sql, args):
+                group = {"type": type_, "subdistrict": who, "operator": who, "all": ""}[by]
+                keys.append((group, metric))
+                blobs.append(blob)
+        if not blobs:
+            return []
+        lens = np.array([len(b) // HIST_DTYPE.itemsize for b in blobs])
+        allb = np.frombuffer(b"".join(blobs), HIST_DTYPE)
+        uk = sorted(set(keys))
+        kidx = {k: i for i, k in enumerate(uk)}
+        owner = np.repeat(np.array([kidx[k] for k in keys]), lens)
+        out = []
+        for i, (group, metric) in enumerate(uk):
+            sel = owner == i
+            b = allb["b"][sel].astype(np.int64)
+            n = allb["n"][sel].astype(np.int64)
+            ub, inv = np.unique(b, return_inverse=True)
+            cnt = np.bincount(inv, weights=n).astype(np.int64)
+            vals = bin_floor(ub)
+            total = int(cnt.sum())
+            within = float(cnt[vals <= target_s].sum()) / total if total else math.nan
+            out.append(ResponseFigure(group, metric, total, percentile_nearest_rank(vals, cnt, 50),
+                                      percentile_nearest_rank(vals, cnt, 90), within))
+        order = {m: i for i, m in enumerate(METRICS)}
+        out.sort(key=lambda r: (r.group, order.get(r.metric, 9)))
+        return out
+
+    # --- places ---------------------------------------------------------------------------------
+    def cells(self, f: StatsFilter, cells: Iterable[str] | None = None) -> dict[str, int]:
+        """Alarms per grid cell ('' = outside every cell). The sub-district filter is applied by
+        the caller as ``cells`` (the cells of those sub-districts)."""
+        spans, months = _split_months(f.first, f.last)
+        out: dict[str, int] = {}
+        for table, pcol, ranges in (("stat_cell_month", "month", [(min(months), max(months))] if months else []),
+                                    ("stat_cell_day", "day", _merge_spans(spans))):
+            if not ranges:
+                continue
+            cond = " OR ".join(f"{pcol} BETWEEN ? AND ?" for _ in ranges)
+            args: list = [x for r in ranges for x in r]
+            sql = f"SELECT cell, SUM(n) FROM {table} WHERE ({cond})" + _in("type", f.types, args) + " GROUP BY cell"
+            for cell, n in self._rows(sql, args):
+                out[cell] = out.get(cell, 0) + int(n)
+        if cells is not None:
+            keep = set(cells)
+            out = {c: n for c, n in out.items() if c in keep}
+        return out
+
+    # --- cameras --------------------------------------------------------------------------------
+    def cameras(self, f: StatsFilter, n_cameras: int, min_drop_s: float = 0.0, now: float | None = None,
+                worst: int = 20, camera_ids: Iterable[str] | None = None) -> CameraFigures:
+        """Online rate per day: 1 − (camera-seconds down) / (cameras × seconds of the day gone by).
+        A drop shorter than ``min_drop_s`` (a reboot, a network blip) is not counted; an
+        outage still open counts until ``now``."""
+        if n_cameras <= 0:
+            raise StatsError(f"camera online rate needs the number of cameras (got {n_cameras})")
+        import time as _time
+        now = _time.time() if now is None else float(now)
+        edges = np.array([self.epoch_of_day(f.first + timedelta(days=k)) for k in range(f.days + 1)])
+        t0, t1 = float(edges[0]), float(edges[-1])
+        rows = self._rows('SELECT camera_id, start, COALESCE("end", ?) FROM camera_outages '
+                          'WHERE start < ? AND COALESCE("end", ?) > ?', (now, t1, now, t0))
+        keep = set(camera_ids) if camera_ids is not None else None
+        rows = [r for r in rows if r[2] - r[1] >= min_drop_s and r[1] < now and (keep is None or r[0] in keep)]
+        s = np.array([max(r[1], t0) for r in rows], float)
+        e = np.array([min(r[2], t1, now) for r in rows], float)
+        ok = e > s
+        s, e = s[ok], e[ok]
+        ids = [r[0] for r, k in zip(rows, ok) if k]
+        ss, es = np.sort(s), np.sort(e)
+        ps, pe = np.concatenate([[0.0], np.cumsum(ss)]), np.concatenate([[0.0], np.cumsum(es)])
+
+        def down_until(t: np.ndarray) -> np.ndarray:
+            # Σ clip(t − s_i, 0, e_i − s_i): camera-seconds down before t
+            cs = np.searchsorted(ss, t)
+            ce = np.searchsorted(es, t)
+            return (cs * t - ps[cs]) - (ce * t - pe[ce])
+
+        clipped = np.minimum(edges, now)
+        down = np.diff(down_until(clipped))
+        span = np.diff(clipped)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(span > 0, 1.0 - down / (n_cameras * np.maximum(span, 1e-9)), np.nan)
+        total_span = float(span.sum())
+        overall = 1.0 - float(down.sum()) / (n_cameras * total_span) if total_span > 0 else math.nan
+        per: dict[str, list[float]] = {}
+        for cam, a, b in zip(ids, s, e):
+            acc = per.setdefault(cam, [0.0, 0])
+            acc[0] += b - a
+            acc[1] += 1
+        worst_list = sorted(((c, v[0], int(v[1])) for c, v in per.items()), key=lambda x: (-x[1], x[0]))[:worst]
+        return CameraFigures(days=np.arange(day_index(f.first), day_index(f.last) + 1), rate=rate,
+                             overall=overall, worst=worst_list, n_cameras=n_cameras, min_drop_s=min_drop_s)
+
+    # --- drill-down ------------------------------------------------------------------------------
+    def alarms_behind(self, f: StatsFilter, *, day: date | None = None, month: tuple[int, int] | None = None,
+                      hour: int | None = None, weekday: int | None = None, type_: str | None = None,
+                      subdistrict: str | None = None, cell: str | None = None,
+                      cell_of: Callable[[float, float], str] | None = None,
+                      bbox_wgs: tuple[float, float, float, float] | None = None,
+                      false_only: bool = False, limit: int = 2000) -> list[Alarm]:
+        """The alarms behind one bar or cell of a chart: the filter narrowed to a day, month,
+        hour of day, weekday (0 = Monday), type, sub-district or grid cell (``cell_of`` places
+        an alarm as the summaries did; ``bbox_wgs`` narrows the search). Oldest first."""
+        first, last = f.first, f.last
+        if day is not None:
+            first, last = max(first, day), min(last, day)
+        if month is not None:
+            m0 = date(month[0], month[1], 1)
+            m1 = date(month[0] + (month[1] == 12), month[1] % 12 + 1, 1) - timedelta(days=1)
+            first, last = max(first, m0), min(last, m1)
+        if last < first:
+            return []
+        t0, t1 = self.epoch_of_day(first), self.epoch_of_day(last + timedelta(days=1))
+        args: list = [t0, t1]
+        sql = f"SELECT {', '.join(_ALARM_COLS)} FROM alarms WHERE epoch >= ? AND epoch < ?"
+        types = (type_,) if type_ is not None else f.types
+        subs = (subdistrict,) if subdistrict is not None else f.subdistricts
+        sql += _in("type", types, args) + _in("subdistrict", subs, args)
+        if false_only:
+            sql += " AND state = ?"
+            args.append(str(AlarmState.FALSE_ALARM))
+        if bbox_wgs is not None:
+            sql += " AND lon_wgs BETWEEN ? AND ? AND lat_wgs BETWEEN ? AND ?"
+            args += [bbox_wgs[0], bbox_wgs[2], bbox_wgs[1], bbox_wgs[3]]
+        sql += " ORDER BY epoch, id"
+        if hour is None and weekday is None and cell is None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        out: list[Alarm] = []
+        for r in sorted(self._rows(sql, args), key=lambda r: (r[4], r[0])):
+            d = dict(zip(_ALARM_COLS, r))
+            if hour is not None or weekday is not None:
+                lt = datetime.fromtimestamp(d["epoch"], self.tz)
+                if (hour is not None and lt.hour != hour) or (weekday is not None and lt.weekday() != weekday):
+                    continue
+            if cell is not None:
+                if cell_of is None:
+                    raise StatsError("drilling into a cell needs cell_of (the district's grid)")
+                if (cell_of(d["lon_wgs"], d["lat_wgs"]) or "") != cell:
+                    continue
+            d["camera_ids"] = tuple(json.loads(d["camera_ids"] or "[]"))
+            d["state"] = AlarmState(d["state"])
+            out.append(Alarm(**d))
+            if len(out) >= limit:
+                break
+        return out
