@@ -27,10 +27,12 @@ class Config:
     locale: str = ""  # "" = PINGAN_LANG or the system's
     workstation: str = ""  # id used in published workflow changes; "" = hostname
     operator: str = ""  # who is on duty; "" = the login name
+    instance: str = ""  # name of this instance on the PC ("" = the first free slot: "", "2", "3"…)
     map_datum: str = "GCJ02"  # datum of the map plane (GCJ02 lines up with AMap-style tiles)
     coord_crs: str = "GCJ02"  # CRS of the coordinates shown in the status bar
     tiles: str = ""  # optional raster basemap: an .mbtiles file or an XYZ folder {z}/{x}/{y}.png
     wall_id: str = "main"  # which wall a wall-mode instance shows
+    wall: object = None  # the [wall] section (desktop.core.wall.settings.WallConfig); None = defaults
     plugins_disabled: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # sections owned by plugins ([plugins.<id>])
 
@@ -82,7 +84,12 @@ def load_config(path: str | Path | None) -> Config:
                 raise ConfigError(f"{path}: plugins.disabled must be a list of plugin ids")
             cfg.plugins_disabled = disabled
             cfg.extra = {k: v for k, v in value.items() if k != "disabled"}
-        elif key in names and key not in ("extra", "plugins_disabled"):
+        elif key == "wall":
+            from desktop.core.wall.settings import parse_wall_section
+            cfg.wall = parse_wall_section(value, path)
+            if cfg.wall.id:
+                cfg.wall_id = cfg.wall.id
+        elif key in names and key not in ("extra", "plugins_disabled", "wall"):
             _set(cfg, key, value, path, key)
         else:
             raise ConfigError(f"{path}: unknown key {key!r}")

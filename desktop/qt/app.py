@@ -55,6 +55,10 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         return 3
     # every time on screen is read in the district's zone, whatever the PC's zone is
     set_district_zone(district.info.timezone)
+    if cfg.mode == "wall":
+        # the center's display wall: its own windows, driven from the workstations (no operator UI)
+        from desktop.qt.wall.app import run_wall
+        return run_wall(app, cfg, district, MapProjection(cfg.map_datum), screenshot=screenshot, after=after)
 
     from desktop.qt.main_window import MainWindow
     window = MainWindow(district, MapProjection(cfg.map_datum), coord_crs=cfg.coord_crs,
@@ -79,6 +83,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     start_plugins(window, cfg, district, bus=session.bus,
                   services=session.services())
     attach_operator_tools(app, window, session, cfg, district)
+    attach_wall(window, session, cfg, district)
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
     elif cfg.broker:
@@ -126,6 +131,16 @@ def attach_operator_tools(app, window, session, cfg: Config, district) -> None:
     app.aboutToQuit.connect(lambda: trail.record("session_ended", district.info.adcode))  # before the stop below
     app.aboutToQuit.connect(session.stop)
     window.watch_feed(session.feed_status, cfg.broker or "")
+
+
+def attach_wall(window, session, cfg: Config, district) -> None:
+    """The Wall menu ("Send to wall", the walls' state); with ``[wall] window = true`` also a wall
+    window in this program, which the menu reaches in-process (a single PC without a broker)."""
+    from desktop.qt.wall.app import open_local_wall
+    from desktop.qt.wall.sender import attach_wall_sender
+    if cfg.wall is not None and cfg.wall.window:
+        open_local_wall(window, cfg, district, window.projection, hub=getattr(window, "stream_hub", None))
+    attach_wall_sender(window, cfg, session.workstation, session.operator)
 
 
 def install_qt_translations(app, locale: str):

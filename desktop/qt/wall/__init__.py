@@ -1,0 +1,1 @@
+"""The wall display's windows (thin Qt views over :mod:`desktop.core.wall`)."""
