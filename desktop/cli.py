@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="TOML configuration")
     p.add_argument("--scenario", metavar="PATH", help="scenario folder (training, or the offline demo feed)")
     p.add_argument("--lang", metavar="LOCALE", help="user interface language: zh_CN or en")
+    p.add_argument("--wall", metavar="NAME", help="which wall: the one a --mode wall instance shows (default: main)")
     p.add_argument("--screenshot", metavar="FILE.png", help="save a picture of the main window and exit 0")
     p.add_argument("--after", metavar="SECONDS", type=float, default=3.0, help="delay before --screenshot (default 3)")
     p.add_argument("--list-plugins", action="store_true", help="print every discovered plugin and its state, then exit")
@@ -32,6 +33,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
             setattr(cfg, key, value)
     if args.lang:
         cfg.locale = args.lang
+    if args.wall:
+        cfg.wall_id = args.wall
     return cfg.validate()
 
 
