@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="TOML configuration")
     p.add_argument("--scenario", metavar="PATH", help="scenario folder (training, or the offline demo feed)")
     p.add_argument("--lang", metavar="LOCALE", help="user interface language: zh_CN or en")
+    p.add_argument("--instance", metavar="NAME",
+                   help="name of this instance on the PC (its own workstation id, broker session and journal; "
+                        "default: the first free one)")
     p.add_argument("--wall", metavar="NAME", help="which wall: the one a --mode wall instance shows (default: main)")
     p.add_argument("--screenshot", metavar="FILE.png", help="save a picture of the main window and exit 0")
     p.add_argument("--after", metavar="SECONDS", type=float, default=3.0, help="delay before --screenshot (default 3)")
@@ -27,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     cfg = load_config(args.config)
-    for key in ("mode", "district", "broker", "scenario"):
+    for key in ("mode", "district", "broker", "scenario", "instance"):
         value = getattr(args, key)
         if value:
             setattr(cfg, key, value)

@@ -20,6 +20,7 @@ from desktop.core.duty import Duty
 from desktop.core.feeds.bus import EventBus
 from desktop.core.geo.crs import MapProjection
 from desktop.core.geo.spatial import PolygonIndex
+from desktop.core.instance import claim_instance
 from desktop.paths import data_dir
 
 log = logging.getLogger("pingan.session")
@@ -41,7 +42,13 @@ class Session:
         self.district = district
         self.projection = projection
         self.bus = EventBus("local")
-        self.workstation = cfg.workstation or socket.gethostname()
+        # Two instances on one PC (a desk and its wall's process, a trainee beside a live desk)
+        # must not share a workstation id, an MQTT client id or a journal: each run claims an
+        # instance slot (a lock held while it lives; see desktop.core.instance), unless the
+        # caller chose the journal itself (tests, tools).
+        self.instance = claim_instance(data_dir(), name=cfg.instance, workstation=cfg.workstation) \
+            if journal_path is None else None
+        self.workstation = self.instance.workstation if self.instance else (cfg.workstation or socket.gethostname())
         self.duty = Duty(cfg.operator or _login())  # who is on duty; handed over at a change of shift
         self.scenario = None
         self.player = None
@@ -76,10 +83,11 @@ class Session:
         if journal_path is None:
             tag = district.info.adcode or "district"
             if cfg.broker:
-                journal_path = data_dir() / f"alarms-{tag}.sqlite"
+                journal_path = data_dir() / self.instance.file_name(f"alarms-{tag}")
             else:
-                # The offline demo replays the same alarm ids each run: start it clean.
-                journal_path = data_dir() / f"demo-alarms-{tag}.sqlite"
+                # The offline demo replays the same alarm ids each run: start it clean (its own
+                # file: another instance's demo journal is not pulled from under it).
+                journal_path = data_dir() / self.instance.file_name(f"demo-alarms-{tag}")
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(journal_path) + suffix).unlink(missing_ok=True)
         self.journal_path = journal_path
@@ -211,6 +219,8 @@ class Session:
         elif self.patrol is not None:
             self.patrol.close()
         self.alarms.stop()
+        if self.instance is not None:
+            self.instance.release()
 
     def wait_connected(self, timeout: float = 10.0) -> bool:
         """Block until the broker connection is up (True) or ``timeout`` passes."""

@@ -83,6 +83,8 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     start_plugins(window, cfg, district, bus=session.bus,
                   services=session.services())
     attach_operator_tools(app, window, session, cfg, district)
+    from desktop.qt.map.radar_layer import attach_radar
+    attach_radar(window, district, window.stream_hub, session.clock)  # radar targets at sea, watched waters
     attach_wall(window, session, cfg, district)
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
