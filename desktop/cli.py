@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="FILE.png", help="save a picture of the main window and exit 0")
     p.add_argument("--after", metavar="SECONDS", type=float, default=3.0, help="delay before --screenshot (default 3)")
     p.add_argument("--list-plugins", action="store_true", help="print every discovered plugin and its state, then exit")
+    p.add_argument("--self-test", action="store_true",
+                   help="check this installation (video decoding, coordinate transforms, map rendering, "
+                        "journal, plugins, resources), print one line per check, exit 0 or 1")
     return p
 
 
@@ -68,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.list_plugins:
         return list_plugins(cfg)
+    if args.self_test:
+        from desktop import selftest
+        return selftest.main(cfg.district, cfg.map_datum)
     from desktop.qt.app import run  # Qt is imported only once arguments are known good
     return run(cfg, screenshot=args.screenshot, after=args.after, list_plugins=args.list_plugins)
 
