@@ -89,6 +89,17 @@ def _land(district) -> Any:
     return land
 
 
+def _at_sea(land, path, step_m: float = 40.0) -> bool:
+    """True when every leg of ``path`` (WGS84 points) stays off the land."""
+    for (x0, y0), (x1, y1) in zip(path, path[1:]):
+        kx = math.radians(1.0) * _R * math.cos(math.radians(y0))
+        n = max(2, int(math.hypot((x1 - x0) * kx, (y1 - y0) * math.radians(1.0) * _R) / step_m) + 1)
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        if shapely.contains_xy(land, xs, ys).any():
+            return False
+    return True
+
+
 def demo_boats(district: Any, waters: WatchedWaters | None = None, max_radars: int = 8) -> list[DemoBoat]:
     """The demo boats of a district (none without radars or without sea)."""
     waters = waters if waters is not None else WatchedWaters.from_district(district)
@@ -117,18 +128,22 @@ def demo_boats(district: Any, waters: WatchedWaters | None = None, max_radars: i
                 turn = p
                 depth = float(d)
                 break
-        if turn is not None:
-            start = _offset(lon, lat, best + 12, min(out, best_len))
-            far = _offset(lon, lat, best - 12, min(out, best_len))
-            inner = _offset(lon, lat, best, max(depth - 120.0, 120.0))
-            boats.append(DemoBoat(rid, f"D{n + 1}A", (start[0], turn[0], inner[0], far[0], start[0]),
-                                  (start[1], turn[1], inner[1], far[1], start[1]), offset_s=n * 97.0))
+        for swing in ((12, 120.0), (6, 60.0), (0, 0.0)) if turn is not None else ():
+            # in from one side, a short loop in the band, out to the other side — wholly at sea
+            start = _offset(lon, lat, best + swing[0], min(out, best_len))
+            far = _offset(lon, lat, best - swing[0], min(out, best_len))
+            inner = _offset(lon, lat, best, max(depth - swing[1], 120.0))
+            path = [start, turn, inner, far, start] if swing[0] else [start, turn, start]
+            if _at_sea(land, path):
+                boats.append(DemoBoat(rid, f"D{n + 1}A", tuple(q[0] for q in path), tuple(q[1] for q in path),
+                                      offset_s=n * 97.0))
+                break
         for lane, spread in ((0.8, 35), (0.9, 30), (0.95, 22), (0.95, 14), (0.7, 14), (0.85, 10)):
             # across the radar's sea, wholly outside the band and off land
             lane *= rng
             pts = [_offset(lon, lat, b, lane) for b in np.linspace(best - spread, best + spread, 15)]
             xs, ys = [q[0] for q in pts], [q[1] for q in pts]
-            if waters.inside_many(xs, ys).any() or any(land.contains(shapely.Point(q)) for q in pts):
+            if waters.inside_many(xs, ys).any() or not _at_sea(land, [pts[0], pts[-1]]):
                 continue
             boats.append(DemoBoat(rid, f"D{n + 1}B", (xs[0], xs[-1], xs[0]), (ys[0], ys[-1], ys[0]),
                                   cycle_s=CYCLE_S * 1.5, offset_s=n * 53.0))
