@@ -27,3 +27,14 @@ def cache_dir() -> Path:
 def data_dir() -> Path:
     """Durable per-workstation state: the alarm journal, audit log, saved layouts."""
     return _user_dir("PINGAN_DATA", "XDG_DATA_HOME", "~/.local/share")
+
+
+def config_dir() -> Path:
+    """The operator's settings (settings.ini) and camera credentials (credentials.ini, kept
+    apart from any dataset and readable by this user only): PINGAN_CONFIG, else the XDG
+    config folder (``~/.config/pingan-desk``; on Windows ``%APPDATA%\\pingan-desk``)."""
+    if os.name == "nt" and not os.environ.get("PINGAN_CONFIG") and os.environ.get("APPDATA"):
+        path = Path(os.environ["APPDATA"]) / "pingan-desk"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return _user_dir("PINGAN_CONFIG", "XDG_CONFIG_HOME", "~/.config")

@@ -5,6 +5,8 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # journals, saved layouts and snapshots of the programs under test go to a throwaway folder
 os.environ.setdefault("PINGAN_DATA", tempfile.mkdtemp(prefix="pingan-test-data-"))
+# ...and their settings and window layouts too, never the developer's own
+os.environ.setdefault("PINGAN_CONFIG", tempfile.mkdtemp(prefix="pingan-test-config-"))
 # alarm sounds of the programs under test go to ALSA's null device, not the developer's speakers
 # (the sound tests name their own capturing device)
 os.environ.setdefault("PINGAN_AUDIO_DEVICE", "null")
