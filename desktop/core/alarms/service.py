@@ -81,6 +81,17 @@ def state_topic(alarm_id: str) -> str:
     return f"pingan/alarm/{alarm_id}/state"
 
 
+def alarm_message_payload(a: Alarm) -> dict:
+    """The ``pingan/alarm`` payload an alarm was made from (first message), for retained states."""
+    out = {"id": a.id, "type": a.type, "priority": a.priority, "time": a.time, "lon": a.lon, "lat": a.lat,
+           "crs": a.crs, "source": a.source}
+    if a.camera_ids:
+        out["camera_ids"] = list(a.camera_ids)
+    if a.text:
+        out["text"] = a.text
+    return out
+
+
 class UnknownAlarm(LookupError):
     """No alarm with this id is known to the service."""
 
@@ -557,7 +568,11 @@ class AlarmService(AlarmReads):
         if self.bus is not None:
             for t in b.publish:
                 try:
-                    self.bus.publish(state_topic(t.alarm_id), t.to_payload(), sender=self)
+                    payload = t.to_payload()
+                    a = b.staged.get(t.alarm_id) or self._alarms.get(t.alarm_id)
+                    if a is not None:
+                        payload["alarm"] = alarm_message_payload(a)
+                    self.bus.publish(state_topic(t.alarm_id), payload, sender=self)
                 except Exception:
                     log.exception("could not publish the state change of alarm %s", t.alarm_id)
         if any(f.forget for f in b.flushes) or time.monotonic() - self._last_forget > self.FORGET_EVERY_S:
@@ -664,6 +679,11 @@ class AlarmService(AlarmReads):
             counts["echoes"] += 1  # our own change, back from the broker
             return
         alarm = self._lookup(b, s.alarm_id)
+        if alarm is None and s.alarm is not None:
+            # a retained state from before we started: the alarm comes with it
+            self._ingest_alarm(b, fill_positions([s.alarm])[0], self.clock.time(), counts)
+            counts["alarms_from_states"] += 1
+            alarm = self._lookup(b, s.alarm_id)
         if alarm is None:
             if sum(len(v) for v in self._pending_remote.values()) < _MAX_PENDING_REMOTE:
                 self._pending_remote.setdefault(s.alarm_id, []).append(s)

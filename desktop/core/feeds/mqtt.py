@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .bus import REJECTED_TOPIC, EventBus, Receipt
+from .bus import REJECTED_TOPIC, EventBus, Receipt, topic_matches
 from .schema import PayloadError, decode
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ __all__ = ["MqttFeed", "DEFAULT_SUBSCRIPTIONS", "DEFAULT_OUTBOUND", "parse_broke
 DEFAULT_SUBSCRIPTIONS = ("pingan/alarm", "pingan/alarm/+/state", "pingan/patrol/+/position",
                          "pingan/camera/+/status", "pingan/radar/+/targets")
 DEFAULT_OUTBOUND = ("pingan/alarm/+/state",)
+# Published retained: the broker keeps each alarm's latest state (with the alarm) for whoever
+# subscribes later — a workstation or wall that starts after the change shows it too.
+DEFAULT_RETAINED = ("pingan/alarm/+/state",)
 
 
 def parse_broker_url(url: str) -> tuple[str, int]:
@@ -68,7 +71,8 @@ class MqttFeed:
                  outbound: Iterable[str] = DEFAULT_OUTBOUND, qos: int = 1, keepalive: int = 30,
                  reconnect_min_s: float = 1.0, reconnect_max_s: float = 30.0,
                  persistent: bool = True, max_queued: int = 0,
-                 on_status: Callable[[str], None] | None = None):
+                 on_status: Callable[[str], None] | None = None,
+                 retained: Iterable[str] = DEFAULT_RETAINED):
         self.bus = bus
         self.host, self.port = host, int(port)
         self.workstation = workstation or socket.gethostname()
@@ -78,6 +82,7 @@ class MqttFeed:
                                        else f"pingan-desk-{uuid.uuid4().hex[:12]}")
         self.subscriptions = tuple(subscriptions)
         self.outbound = tuple(outbound)
+        self.retained = tuple(retained)
         self.qos = qos
         self.keepalive = keepalive
         self.on_status = on_status
@@ -178,6 +183,9 @@ class MqttFeed:
         mid, qos = msg.mid, msg.qos
         # Ack after every holder is done (the journal commit), or at once if nobody holds it.
         receipt = Receipt(lambda: client.ack(mid, qos))
+        if not msg.payload and any(topic_matches(f, topic) for f in self.retained):
+            receipt.release()  # a retained state being cleared (to a subscriber: retain flag off)
+            return
         try:
             try:
                 payload = decode(topic, msg.payload)
@@ -200,7 +208,7 @@ class MqttFeed:
 
     def _on_bus(self, topic: str, payload: dict) -> None:
         # Only local publications reach here (our own inbound ones carry sender=self).
-        self.publish(topic, payload)
+        self.publish(topic, payload, retain=any(topic_matches(f, topic) for f in self.retained))
 
     def publish(self, topic: str, payload: dict, qos: int | None = None, retain: bool = False):
         """Send a JSON payload to the broker (queued by paho while disconnected)."""

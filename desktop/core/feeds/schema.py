@@ -131,6 +131,7 @@ class StateMessage:
     origin: str
     note: str = ""
     unit: str = ""
+    alarm: Any = None  # the alarm itself (an AlarmMessage), when the payload carries it: see parse_state
 
 
 @dataclass(frozen=True)
@@ -398,8 +399,19 @@ def parse_state(topic: str, data: dict, alarm_id_from_topic: str = "") -> StateM
     origin = f.string("origin", max_len=128)
     note = f.string("note", required=False, max_len=_MAX_TEXT)
     unit = f.string("unit", required=False)
+    # A retained state carries its alarm, so a workstation or wall that starts after the alarm
+    # was sent (the broker keeps no alarm history) can show it with its current state.
+    alarm = None
+    embedded = data.get("alarm")
+    if isinstance(embedded, dict):
+        try:
+            alarm = parse_alarm("pingan/alarm", embedded, convert=False)
+        except PayloadError:
+            alarm = None  # the state itself is still good
+        if alarm is not None and alarm.id != alarm_id:
+            alarm = None
     return StateMessage(alarm_id=alarm_id, state=state, operator=operator, time=time_text,
-                        epoch=epoch, origin=origin, note=note, unit=unit)
+                        epoch=epoch, origin=origin, note=note, unit=unit, alarm=alarm)
 
 
 def parse_camera_status(topic: str, data: dict, camera_id_from_topic: str = "") -> CameraStatus:
