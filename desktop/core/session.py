@@ -130,6 +130,10 @@ class Session:
             self.patrol = self.patrol_feed.service
             from desktop.core.radar.feed import RadarFeed
             self.radar_feed = RadarFeed(self.bus, district, clock=self.clock, expire_s=0.0 if stepped else 1.0)
+        # The statistics: the journal's summaries get the district's zone and grid before the
+        # first alarm is written; plugins read the figures through ``statistics``.
+        from desktop.core.stats.service import attach_statistics
+        self.statistics = attach_statistics(self)
 
     @property
     def operator(self) -> str:
@@ -149,6 +153,7 @@ class Session:
                "session": self, "cameras": CameraView(self.district, self.alarms)}
         if self.patrol is not None:
             out["patrol"] = self.patrol
+        out["statistics"] = self.statistics
         return out
 
     def start(self) -> "Session":
