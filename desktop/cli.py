@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", metavar="mqtt://HOST:PORT", help="live feeds from an MQTT broker (default: in-process demo)")
     p.add_argument("--config", metavar="FILE", help="TOML configuration")
     p.add_argument("--scenario", metavar="PATH", help="scenario folder (training, or the offline demo feed)")
+    p.add_argument("--trainee", metavar="NAME", help="training: the trainee's name (asked at the start otherwise)")
     p.add_argument("--lang", metavar="LOCALE", help="user interface language: zh_CN or en")
     p.add_argument("--instance", metavar="NAME",
                    help="name of this instance on the PC (its own workstation id, broker session and journal; "
@@ -39,6 +40,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
             setattr(cfg, key, value)
     if args.lang:
         cfg.locale = args.lang
+    if getattr(args, "trainee", None):
+        cfg.trainee = args.trainee.strip()
     if args.wall:
         cfg.wall_id = args.wall
     return cfg.validate()

@@ -59,6 +59,10 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         # the center's display wall: its own windows, driven from the workstations (no operator UI)
         from desktop.qt.wall.app import run_wall
         return run_wall(app, cfg, district, MapProjection(cfg.map_datum), screenshot=screenshot, after=after)
+    if cfg.mode == "training":
+        # the operator window on a training session: scenario clock, clips, instructor bar, score
+        from desktop.training.qt.app import run_training
+        return run_training(app, cfg, district, screenshot=screenshot, after=after)
 
     from desktop.qt.main_window import MainWindow
     window = MainWindow(district, MapProjection(cfg.map_datum), coord_crs=cfg.coord_crs,

@@ -15,8 +15,9 @@ simulated seconds since the scenario's start, and a ``kind``:
 ``control``      the instructor's clock: pause, resume, speed, step
 ``end``          the session ended (``reason``)
 
-Fields named ``wall_ms`` are real (monotonic) milliseconds, for latency figures; they and the
-header's wall-clock fields are left out of :meth:`Recording.digest`, so two runs of the same
+Fields named ``wall_ms`` are real (monotonic) milliseconds, for latency figures; they, the
+header's wall-clock fields and the first-frame records (the decoder's timing) are left out of
+:meth:`Recording.digest`, so two runs of the same
 scenario and seed that did the same things at the same simulated times have the same digest.
 """
 from __future__ import annotations
@@ -62,8 +63,9 @@ class Recorder:
     def _write(self, rec: dict) -> None:
         self._fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
 
-    def record(self, kind: str, **fields) -> dict:
-        rec = {"t": self.now(), "kind": kind, **fields}
+    def record(self, kind: str, t: float | None = None, **fields) -> dict:
+        """Append one record at simulated time ``t`` (default: now)."""
+        rec = {"t": self.now() if t is None else round(float(t), 3), "kind": kind, **fields}
         with self._lock:
             if self.closed:
                 return rec
@@ -87,7 +89,7 @@ class Recorder:
 
     def recording(self) -> "Recording":
         with self._lock:
-            return Recording(dict(self.header), list(self.records), self.path)
+            return Recording(dict(self.header), sorted(self.records, key=lambda r: r["t"]), self.path)
 
 
 @dataclass
@@ -116,6 +118,8 @@ class Recording:
         head = {k: v for k, v in self.header.items() if k not in REAL_FIELDS and k not in ("t0",)}
         h.update(json.dumps(head, sort_keys=True, ensure_ascii=False, default=str).encode())
         for r in self.records:
+            if r["kind"] == "camera" and r.get("action") == "live":
+                continue  # a first frame comes when the decoder delivers it: real time, not the scenario's
             clean = {k: v for k, v in r.items() if k not in REAL_FIELDS}
             h.update(json.dumps(clean, sort_keys=True, ensure_ascii=False, default=str).encode())
         return h.hexdigest()

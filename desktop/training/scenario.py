@@ -27,7 +27,7 @@ from pathlib import Path
 
 from desktop.core.feeds.scenario import Scenario, ScenarioError, load_scenario
 from desktop.core.feeds.schema import PayloadError, parse, topic_kind
-from desktop.core.i18n import tr
+from desktop.training._i18n import tr
 
 __all__ = ["AlarmExpectation", "ClipChoice", "TrainingScenario", "ScenarioProblem", "ScenarioInvalid",
            "load_training_scenario", "ALARM_KEYS", "DEFAULT_KEYS"]

@@ -276,3 +276,15 @@ def score_session(scenario, recording, trainee: str = "") -> ScoreSheet:
         sheets.append(AlarmSheet(exp.alarm_id, typ, prio, exp.state, exp.within_s, round(t_in, 1), ack_s, outcome,
                                  took, final, seen["camera"] if seen else "", unit, unit_rank, tuple(cks)))
     return ScoreSheet(trainee or str(recording.header.get("trainee", "")), scenario.name, tuple(sheets))
+
+
+def sheet_from_dict(d: dict) -> ScoreSheet:
+    """A :class:`ScoreSheet` back from its :meth:`ScoreSheet.as_dict` (a saved ``score.json``)."""
+    items = []
+    for i in d.get("items", []):
+        checks = tuple(Check(c["name"], float(c["points"]), str(c.get("detail", ""))) for c in i.get("checks", []))
+        items.append(AlarmSheet(i["alarm"], i.get("type", ""), int(i.get("priority", 0)), i["expected"],
+                                float(i["within_s"]), i.get("received_t"), i.get("ack_s"), i["outcome"],
+                                i.get("took_s"), i.get("final_state", ""), i.get("camera", ""), i.get("unit", ""),
+                                i.get("unit_rank"), checks))
+    return ScoreSheet(str(d.get("trainee", "")), str(d.get("scenario", "")), tuple(items))
