@@ -42,8 +42,10 @@ __all__ = [
     # patrol model (lazy):
     "UnitStatus", "Track", "Stop", "Trip", "VisitRecord", "DispatchRecord", "DispatchOption", "Ranking",
     "ReplayModel", "ReplayFrame", "REPLAY_SPEEDS", "trips_and_stops", "STALE_S", "OFFLINE_S",
+    # statistics (lazy):
+    "StatsFilter", "StatsError", "METRICS",
     # Qt helpers (lazy):
-    "MapLayer", "Hit", "Viewport", "MarkerAtlas", "RecordsDialog", "theme",
+    "MapLayer", "Hit", "Viewport", "MarkerAtlas", "RecordsDialog", "theme", "geometry_path", "view_transform",
 ]
 
 _LAZY = {
@@ -61,6 +63,11 @@ _LAZY = {
     "ReplayModel": ("desktop.core.patrol.replay", "ReplayModel"),
     "ReplayFrame": ("desktop.core.patrol.replay", "Frame"),
     "REPLAY_SPEEDS": ("desktop.core.patrol.replay", "SPEEDS"),
+    "StatsFilter": ("desktop.core.stats.reader", "StatsFilter"),
+    "StatsError": ("desktop.core.stats.reader", "StatsError"),
+    "METRICS": ("desktop.core.stats.summary", "METRICS"),
+    "geometry_path": ("desktop.qt.map.paths", "geometry_path"),
+    "view_transform": ("desktop.qt.map.paths", "view_transform"),
     "MapLayer": ("desktop.qt.map.layer", "MapLayer"),
     "Hit": ("desktop.qt.map.layer", "Hit"),
     "Viewport": ("desktop.core.geo.viewport", "Viewport"),
