@@ -5,7 +5,8 @@ import sys
 
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
-        print("usage: python -m desktop.bench NAME [--json]   (NAME: map, video, alarms, soak)", file=sys.stderr)
+        print("usage: python -m desktop.bench NAME [--json]   (NAME: map, video, alarms, patrol, soak, ...;\n"
+              "every one reports machine_ref_ms, see desktop/bench/machine.py)", file=sys.stderr)
         return 2
     name = sys.argv[1]
     try:

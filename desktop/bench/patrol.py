@@ -303,7 +303,7 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.bench.mosquitto import mosquitto_exe
-    from desktop.bench.soak import machine_ref_ms
+    from desktop.bench.machine import machine_ref_ms
     from desktop.core.district.loader import load_district
     from desktop.core.district.resolve import resolve_district
     from desktop.qt.app import tune_runtime

@@ -10,7 +10,7 @@ Run it with Debian's ``/usr/bin/python3`` (python3-gi is not in the venv)::
 Each ``--mount NAME=FILE`` is served at ``rtsp://HOST:PORT/NAME``. When the server listens it
 prints ``READY <port>`` on stdout. Stop it with SIGTERM/SIGINT (or kill it; tests do).
 
-Method (FIELD-NOTES §4): ``multifilesrc loop=true`` → ``h264parse`` → ``rtph264pay
+Method: ``multifilesrc loop=true`` → ``h264parse`` → ``rtph264pay
 config-interval=1``. h264parse gives only DTS on a raw file, so a buffer probe on its source
 pad copies DTS into PTS; without it the server bursts at hundreds of fps and clients take
 seconds to open. Media are shared by default: a second viewer joins the running stream (and

@@ -24,7 +24,8 @@ benchmark is for. ``growing`` lists the Python containers of the window, the wal
 plugins and the alarm service that gained more than ``--grow-min`` entries during the run.
 
 The last line of stdout is one JSON object; progress goes to stderr. ``machine_ref_ms`` is
-FIELD-NOTES §6's reference: ``ffmpeg -threads 1`` decoding its §3 720p clip, ms a frame.
+the machine's reference (``desktop/bench/machine.py``: ``ffmpeg -threads 1`` decoding a fixed
+720p clip, ms a frame).
 """
 from __future__ import annotations
 
@@ -33,9 +34,6 @@ import gc
 import json
 import os
 import random
-import resource
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,39 +65,8 @@ def os_threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-# --------------------------------------------------------------------------------------------
-# machine reference (FIELD-NOTES §6)
-# --------------------------------------------------------------------------------------------
-
-REF_CLIP_ARGS = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25,noise=alls=12:allf=t", "-t", "20",
-                 "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2M", "-g", "50", "-keyint_min", "50",
-                 "-sc_threshold", "0", "-bf", "0"]
-REF_FRAMES = 500
-
-
-def machine_ref_ms(runs: int = 3) -> float | None:
-    """CPU ms per frame of ``ffmpeg -threads 1`` decoding FIELD-NOTES §3's 720p clip (made
-    once with the notes' command and cached); the best of ``runs``. None without ffmpeg."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        return None
-    from desktop.paths import cache_dir
-    clip = cache_dir() / "bench" / "ref-720p-testsrc2-noise.mp4"
-    if not clip.exists():
-        clip.parent.mkdir(parents=True, exist_ok=True)
-        tmp = clip.with_suffix(".part.mp4")
-        subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *REF_CLIP_ARGS, str(tmp)],
-                       check=True)
-        tmp.rename(clip)
-    best = None
-    for _ in range(runs):
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(clip),
-                        "-f", "null", "-"], check=True)
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-        best = cpu if best is None else min(best, cpu)
-    return round(1000.0 * best / REF_FRAMES, 3)
+# the machine reference lives in desktop/bench/machine.py (shared by every benchmark)
+from desktop.bench.machine import machine_ref_ms  # noqa: E402  (re-exported for older callers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"soak: no RTSP server: {reason}", file=sys.stderr)
         return 2
     t_setup = time.monotonic()
-    _log("machine reference (ffmpeg -threads 1, FIELD-NOTES §3 clip)")
+    _log("machine reference (ffmpeg -threads 1, 720p reference clip)")
     ref = machine_ref_ms()
     _log(f"  machine_ref_ms {ref}")
     tune_runtime()  # as desktop.qt.app.run does: switch interval, rare collections

@@ -25,10 +25,11 @@ def test_alarm_benchmark_short_run_reports_every_alarm(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=110)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    for key in ("stall_ms_p99", "latency_ms_p50", "latency_ms_p99", "lost", "rejected"):
+    for key in ("stall_ms_p99", "latency_ms_p50", "latency_ms_p99", "lost", "rejected", "machine_ref_ms", "hog"):
         assert key in result, key
     assert result["plugin_state"] == "enabled"
     assert result["sent_valid"] == 594 and result["sent_malformed"] == 6
     assert result["lost"] == 0 and result["shown"] == result["sent_valid"]
     assert result["rejected"] == result["sent_malformed"]
     assert result["frames"] > 0 and result["latency_ms_p50"] > 0
+    assert result["machine_ref_ms"] > 0 and result["hog"] == 0
