@@ -206,7 +206,7 @@ class RadarLayer(MapLayer):
                 t = self._targets[i]
                 text = tr("{id} · {speed:.1f} kn", id=t.id, speed=t.speed_kn)
                 colour = QColor(STATE_COLORS[STATES[int(self._state[i])]])
-                pos = QPointF(float(sx[i]) + 14, float(sy[i]) + 5)
+                pos = QPointF(float(sx[i]) + 17, float(sy[i]) - 6)  # above right: clear of an alarm marker
                 p.setPen(QPen(QColor(0, 0, 0, 200), 3.0))
                 p.drawText(pos + QPointF(1, 1), text)  # a shadow keeps it legible over the sea tint
                 p.setPen(colour if t.lost else QColor("#ffffff"))
@@ -222,10 +222,14 @@ class RadarLayer(MapLayer):
             for x, y in zip(np.asarray(tx, float)[1:], np.asarray(ty, float)[1:]):
                 path.lineTo(float(x), float(y))
             c = QColor(STATE_COLORS[STATES[int(self._state[i])]])
-            c.setAlpha(150)
+            c.setAlpha(110)
             p.setBrush(Qt.NoBrush)
-            p.setPen(QPen(c, 2.0, Qt.DotLine, Qt.RoundCap, Qt.RoundJoin))
+            p.setPen(QPen(c, 3.0, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
             p.drawPath(path)
+            # a dot per sweep: the spacing reads as speed, as on a radar screen
+            c.setAlpha(230)
+            p.setPen(QPen(c, 4.0, Qt.SolidLine, Qt.RoundCap))
+            p.drawPoints(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(tx, ty)]))
 
     def hit_test(self, x: float, y: float, vp: Viewport) -> Hit | None:
         if self._version != self.board.version:
@@ -259,6 +263,7 @@ def attach_radar(window, district, hub, clock=None) -> tuple[WatersLayer, RadarL
     minx, miny, maxx, maxy = district.map_bounds()
     waters_layer = WatersLayer(waters, window.projection, ((minx + maxx) / 2.0, (miny + maxy) / 2.0))
     layer = RadarLayer(window.projection, waters)
+    waters_layer.title, layer.title = tr("Watched waters"), tr("Radar targets")  # the radar catalog is in
     window.add_map_layer(waters_layer)
     window.add_map_layer(layer)
     layer.subscription = hub.subscribe("bus", layer.on_messages, topic_filter=RADAR_FILTER)
