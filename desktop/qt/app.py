@@ -36,12 +36,15 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     """Run the program for ``cfg``; returns the process exit code."""
     logging.basicConfig(level=os.environ.get("PINGAN_LOG", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    i18n.set_locale(cfg.locale or i18n.default_locale())
     tune_runtime()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Pingan Desk")
     app.setOrganizationName("Pingan")
-    apply_theme(app, scale=1.8 if cfg.mode == "wall" else 1.0)
+    from desktop.qt.preferences import attach_preferences, load_preferences
+    prefs = load_preferences(cfg)  # saved settings fill what the command line and config left unset
+    i18n.set_locale(cfg.locale or i18n.default_locale())
+    _set_window_icon(app)
+    apply_theme(app, scale=1.8 if cfg.mode == "wall" else prefs.settings.type_scale)
     install_qt_translations(app, i18n.current_locale())
 
     try:
@@ -90,6 +93,7 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     from desktop.qt.map.radar_layer import attach_radar
     attach_radar(window, district, window.stream_hub, session.clock)  # radar targets at sea, watched waters
     attach_wall(window, session, cfg, district)
+    attach_preferences(app, window, cfg, prefs, district)  # settings, layout kept between runs, help
     if session.player is not None:
         window.show_notice(tr("Offline demo: scenario “{name}” is playing", name=session.scenario.name), "info")
     elif cfg.broker:
@@ -115,6 +119,14 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
     return app.exec()
 
 
+def _set_window_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+    from desktop.paths import RESOURCES
+    icon = RESOURCES / "icons" / "pingan-desk.png"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
 def attach_operator_tools(app, window, session, cfg: Config, district) -> None:
     """The session's tools in the window: the audit trail and its log, the operator on duty and
     the change of shift (not on a wall, which has no operator), and the feed state."""
@@ -137,6 +149,9 @@ def attach_operator_tools(app, window, session, cfg: Config, district) -> None:
     app.aboutToQuit.connect(lambda: trail.record("session_ended", district.info.adcode))  # before the stop below
     app.aboutToQuit.connect(session.stop)
     window.watch_feed(session.feed_status, cfg.broker or "")
+    # camera states on the map icons, the faulty-cameras dock and the online rate
+    from desktop.qt.camera_faults import watch_cameras
+    watch_cameras(window, session.cameras.health, now=session.clock.time)
 
 
 def attach_wall(window, session, cfg: Config, district) -> None:

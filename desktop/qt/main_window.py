@@ -390,12 +390,7 @@ class MainWindow(QMainWindow):
         quit_.setShortcut(QKeySequence.Quit)
         quit_.triggered.connect(self.close)
         self.menu_file.addAction(quit_)
-        about = QAction(tr("About Pingan Desk"), self)
-        about.triggered.connect(lambda: QMessageBox.about(
-            self, tr("About Pingan Desk"),
-            tr("Pingan Desk — situational awareness for district command centers.\nDistrict: {name} ({adcode}), {crs}.",
-               name=self.district.info.name, adcode=self.district.info.adcode, crs=self.district.info.crs)))
-        self.menu_help.addAction(about)
+        # Help → Keyboard shortcuts and About are added by desktop.qt.preferences
 
     def _cursor_moved(self, x: float, y: float) -> None:
         cx, cy = self.projection.inverse(x, y, self.coord_crs)

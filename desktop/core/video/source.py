@@ -198,6 +198,9 @@ def streams_for_camera(camera) -> CameraStreams:
     if not main_url and not sub_url:
         from desktop.core.video.clips import demo_streams_for
         return demo_streams_for(cid, name)
+    # the workstation's camera credentials (kept apart from the dataset) go in only now
+    from desktop.core.credentials import with_credentials
+    main_url, sub_url = with_credentials(main_url, cid), with_credentials(sub_url, cid)
     props = getattr(camera, "props", None) or {}
 
     def _int(key):
