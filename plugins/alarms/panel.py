@@ -501,6 +501,10 @@ class AlarmsPlugin:
         if a is None or not a.is_open:
             p.units.clear()
             return
+        if not keep_choice:
+            # another alarm: the previous one's units must not stay offered while this one's are
+            # ranked (F4 pressed in between would send the other alarm's unit)
+            p.units.clear()
         patrol = self.host.service("patrol")
         if patrol is not None:
             # the patrol service ranks by travel time along the route network; asked off the GUI
@@ -520,6 +524,7 @@ class AlarmsPlugin:
         self._ranking = False
         p = self.panel
         if alarm_id != self.selected_id:
+            self._show_units(keep_choice=False)  # the selection moved on meanwhile: rank for it now
             return
         p.units.clear()
         if error:
