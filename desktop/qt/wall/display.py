@@ -77,7 +77,7 @@ class WallDisplay(QObject):
     alarm_arrived = Signal(object)  # kwargs dict for WallController.alarm
     alarm_state_arrived = Signal(str, str)
     link_changed = Signal(str)
-    became_visible = Signal(int, str)  # revision, alarm id ("" = the layout itself)
+    became_visible = Signal(object, str)  # revision (may exceed 32 bits), alarm id ("" = the layout itself)
 
     def __init__(self, controller: WallController, district, projection, resolve: Callable,
                  settings: WallSettings | None = None, publish_state: Callable[[dict], None] | None = None,
@@ -211,7 +211,7 @@ class WallDisplay(QObject):
     def _on_layout(self, layout: WallLayout) -> None:
         if self.controller.offer_layout(layout):
             self._tick()
-            self._publish()
+        self._publish()  # applied or ignored: the workstations see which
 
     def _on_layout_error(self, err: str) -> None:
         self.controller.layout_rejected(err)
