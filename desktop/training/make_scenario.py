@@ -107,6 +107,28 @@ _BURST_T, _BURST_N, _BURST_EVERY = 210.0, 12, 2.0
 _FAIL_T, _RECOVER_T = 300.0, 480.0
 
 
+# Seconds to acknowledge an alarm in, by priority: the field's 60-second rapid response for the
+# urgent ones, more for the rest.
+ACK_WITHIN_S = {1: 60.0, 2: 60.0, 3: 120.0, 4: 300.0}
+
+
+def expected_header() -> list[str]:
+    """The comment and ``[defaults]`` that open an ``expected.toml``."""
+    return ["# Expected operator responses, scored per alarm (simulated time, from the alarm's arrival):",
+            "#   state         the state it should reach (or one after it): acknowledged, dispatched,",
+            "#                 resolved, or false_alarm for an alarm that is false",
+            "#   within_s      ... within this many seconds",
+            "#   ack_within_s  acknowledged (any move out of new) within this many seconds",
+            "#   cameras       right cameras besides those whose field of view covers the alarm's point",
+            "#   units_best    a dispatch is right when the unit is among this many fastest free units",
+            "#                 by travel time at that moment",
+            "",
+            "[defaults]",
+            "ack_within_s = 60",
+            "units_best = 3",
+            ""]
+
+
 def _destination(lon: float, lat: float, bearing_deg: float, dist_m: float) -> tuple[float, float]:
     """The point ``dist_m`` from (lon, lat) along ``bearing_deg`` (great circle)."""
     d = dist_m / _R
@@ -144,6 +166,7 @@ class _Builder:
         self.events: list[tuple[float, int, str, dict]] = []
         self.expected: dict[str, tuple[str, float, str]] = {}
         self.visits: list[dict] = []  # the scheduled post visits planned (post_visits)
+        self.ack_within: dict[str, float] = {}  # alarm id -> seconds to acknowledge it in
         self._n = 0
 
     # --- helpers -------------------------------------------------------------------------
@@ -216,6 +239,7 @@ class _Builder:
                 payload["camera_ids"] = [cam]
             self.emit(t, "pingan/alarm", payload)
             self.expected[alarm_id] = (plan.expect[0], plan.expect[1], f"{plan.type}, seen by {cam}")
+            self.ack_within[alarm_id] = ACK_WITHIN_S[plan.priority]
 
     def burst(self) -> None:
         """One fence sensor repeating: flood control must fold these into one alarm."""
@@ -317,6 +341,11 @@ class _Builder:
         path = self._sea_arc()
         if path is not None:
             self._move_along("boat-01", "boat", path, 20.0, "WGS84")
+            # a second boat, so one alarm at sea can be answered while the first boat is busy
+            # with another (drawn last: the rest of the timeline is as it was without it)
+            second = self._sea_arc()
+            if second is not None:
+                self._move_along("boat-02", "boat", second[::-1], 20.0, "WGS84")
 
     # --- post visits (tours) ----------------------------------------------------------
 
@@ -532,12 +561,15 @@ class _Builder:
             "generator = \"desktop.training.make_scenario\"",
             "",
         ])
-        exp = ["# Expected operator responses: the state each alarm should reach, within how many",
-               "# seconds of its arrival (simulated time). Used to score a training session.", ""]
+        exp = expected_header()
         for alarm_id in sorted(self.expected):
             state, within, note = self.expected[alarm_id]
             exp += [f"[alarms.{json.dumps(alarm_id)}]", f"state = {json.dumps(state)}",
-                    f"within_s = {within:g}", f"note = {json.dumps(note, ensure_ascii=False)}", ""]
+                    f"within_s = {within:g}"]
+            ack = self.ack_within.get(alarm_id)
+            if ack is not None:
+                exp.append(f"ack_within_s = {ack:g}")
+            exp += [f"note = {json.dumps(note, ensure_ascii=False)}", ""]
         if self.visits:
             start = self.start.timestamp()
             exp += ["# Scheduled post visits (the dataset's patrol_schedule.toml) whose windows fall inside",
