@@ -82,7 +82,7 @@ def attach_preferences(app, window, cfg: Config, prefs: Preferences, district=No
     about.triggered.connect(lambda: AboutDialog(district, window).exec())
     keys = QAction(tr("Keyboard shortcuts"), window)
     keys.setObjectName("action-shortcuts")
-    keys.setShortcut(QKeySequence(QKeySequence.HelpContents))
+    keys.setShortcut(QKeySequence("F1"))  # HelpContents is empty on some platforms
     keys.triggered.connect(lambda: ShortcutSheet(window).exec())
     window.menu_help.addAction(keys)
     window.menu_help.addAction(about)

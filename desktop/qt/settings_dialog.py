@@ -194,7 +194,7 @@ class SettingsDialog(QDialog):
             try:
                 out.put(Credential(scope, user, password))
             except CredentialError as exc:
-                raise SettingsError(f"credentials row {i}", str(exc).split(": ", 1)[-1]) from None
+                raise SettingsError(f"credentials row {i}", str(exc)) from None
         return out
 
     def show_error(self, text: str) -> None:
