@@ -140,6 +140,15 @@ class Session:
         """The name of the operator on duty now."""
         return self.duty.name
 
+    @property
+    def cameras(self):
+        """The ``cameras`` service (one per session: the map, the status bar, the faulty list and
+        plugins read the same camera states)."""
+        if getattr(self, "_cameras", None) is None:
+            from desktop.core.plugin_api.views import CameraView
+            self._cameras = CameraView(self.district, self.alarms)
+        return self._cameras
+
     def locate(self, lon_wgs: float, lat_wgs: float) -> str:
         """The sub-district of a WGS84 point (for the alarm panel's filter), or ''."""
         x, y = self.projection.forward(lon_wgs, lat_wgs, "WGS84")
@@ -148,9 +157,8 @@ class Session:
 
     def services(self) -> dict:
         """What plugins get through ``host.service(name)`` from this session."""
-        from desktop.core.plugin_api.views import CameraView
         out = {"alarms": self.alarms, "clock": self.clock, "operator": self.operator, "duty": self.duty,
-               "session": self, "cameras": CameraView(self.district, self.alarms)}
+               "session": self, "cameras": self.cameras}
         if self.patrol is not None:
             out["patrol"] = self.patrol
         out["statistics"] = self.statistics

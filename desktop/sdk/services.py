@@ -71,7 +71,7 @@ class PatrolService(Protocol):
 
 @runtime_checkable
 class CamerasService(Protocol):
-    """The district's cameras and their reported status."""
+    """The district's cameras and their state (status reports joined with the video wall's findings)."""
 
     def status(self, camera_id: str) -> str:
         """online | offline | fault | unknown (never reported)."""
@@ -79,8 +79,13 @@ class CamerasService(Protocol):
     def statuses(self) -> Mapping[str, Any]:
         """camera id -> last CameraStatus (only cameras that reported)."""
 
+    def faulty(self) -> list:
+        """Cameras not online now (``CameraFault``: camera_id, status, since, reason, source
+        "feed" or "video"), the longest out of service first."""
+
     def online_rate(self) -> float:
-        """Share of the district's cameras not reported offline or faulty, 0…1."""
+        """Share of the district's cameras not reported offline or faulty (by the feed or by
+        this workstation's video wall), 0…1; the field's target is 0.98."""
 
 
 @runtime_checkable

@@ -4,6 +4,11 @@ Follows pyqtgraph's ScatterPlotItem: the visible cameras' screen positions go in
 float64 array laid out as ``QPainter.PixmapFragment`` and are drawn with a single
 ``drawPixmapFragments``. At low zoom the markers are clustered on a screen grid (count
 bubbles), and when zoomed in each camera shows its field-of-view cone.
+
+Each camera's state (online, offline, fault — :mod:`desktop.core.camera_health`) picks the
+atlas row of its icon: the kind's own colour when online, grey with a slash when offline, red
+with a white bar when faulty. A camera that is not online stays an icon of its own even where
+the others are clustered into bubbles, so a fault is seen where it happens at every zoom.
 """
 from __future__ import annotations
 
@@ -27,13 +32,16 @@ KIND_COLORS = {
     "ptz": MAP.cam_ptz, "radar": MAP.cam_radar,
 }
 ICON = 14  # logical pixels
+STATE_ROWS = ("online", "offline", "fault")  # atlas rows, in the order of camera_health's codes
+OFFLINE_FILL = "#8b949e"
+FAULT_FILL = "#ff3d3d"
 CLUSTER_CELL = 46  # pixels per clustering cell
 
 
-def _kind_icon(p: QPainter, kind: str, s: float) -> None:
-    """Draw one kind's marker into a square of side ``s`` at the painter's origin."""
-    c = QColor(KIND_COLORS[kind])
-    p.setPen(QPen(QColor("#0b1219"), max(1.0, s / 10)))
+def _kind_icon(p: QPainter, kind: str, s: float, state: str = "online") -> None:
+    """Draw one kind's marker into a square of side ``s`` at the painter's origin, in a state's look."""
+    c = QColor(KIND_COLORS[kind] if state == "online" else OFFLINE_FILL if state == "offline" else FAULT_FILL)
+    p.setPen(QPen(QColor("#0b1219") if state == "online" else QColor("#f0f0f0"), max(1.0, s / 10)))
     p.setBrush(c)
     m = s * 0.12
     r = QRectF(m, m, s - 2 * m, s - 2 * m)
@@ -65,20 +73,29 @@ def _kind_icon(p: QPainter, kind: str, s: float) -> None:
         path.lineTo(m, s - m)
         path.closeSubpath()
         p.drawPath(path)
+    if state == "offline":  # a slash across: no picture
+        p.setPen(QPen(QColor("#0b1219"), max(1.5, s / 7), Qt.SolidLine, Qt.RoundCap))
+        p.drawLine(QPointF(s * 0.2, s * 0.8), QPointF(s * 0.8, s * 0.2))
+    elif state == "fault":  # a white bar: something is wrong with it
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor("#ffffff"))
+        p.drawRect(QRectF(s * 0.44, s * 0.24, s * 0.12, s * 0.34))
+        p.drawRect(QRectF(s * 0.44, s * 0.64, s * 0.12, s * 0.12))
 
 
 def build_atlas(dpr: float = 1.0) -> QPixmap:
-    """One pixmap with every kind's icon side by side (then a selection ring)."""
+    """One pixmap: every kind's icon side by side (then a selection ring), one row per state."""
     s = int(math.ceil(ICON * dpr))
-    pm = QPixmap(s * (len(CAMERA_KINDS) + 1), s)
+    pm = QPixmap(s * (len(CAMERA_KINDS) + 1), s * len(STATE_ROWS))
     pm.fill(Qt.transparent)
     p = QPainter(pm)
     p.setRenderHint(QPainter.Antialiasing)
-    for i, kind in enumerate(CAMERA_KINDS):
-        p.save()
-        p.translate(i * s, 0)
-        _kind_icon(p, kind, s)
-        p.restore()
+    for row, state in enumerate(STATE_ROWS):
+        for i, kind in enumerate(CAMERA_KINDS):
+            p.save()
+            p.translate(i * s, row * s)
+            _kind_icon(p, kind, s, state)
+            p.restore()
     p.translate(len(CAMERA_KINDS) * s, 0)
     p.setBrush(Qt.NoBrush)
     p.setPen(QPen(QColor(MAP.selection), max(1.5, s / 7)))
@@ -119,7 +136,10 @@ class FragmentArray:
     def __init__(self) -> None:
         self.array = np.zeros((0, self.FIELDS))
 
-    def fill(self, sx: np.ndarray, sy: np.ndarray, src_left: np.ndarray, size: float) -> np.ndarray:
+    def fill(self, sx: np.ndarray, sy: np.ndarray, src_left: np.ndarray, size: float,
+             src_top: np.ndarray | float = 0.0) -> np.ndarray:
+        """Fragments for ``n`` markers at screen points, each cut from the atlas at
+        (``src_left``, ``src_top``) with side ``size``; returns the array."""
         n = len(sx)
         if self.array.shape[0] < n:
             self.array = np.zeros((max(n, 2 * self.array.shape[0]), self.FIELDS))
@@ -129,7 +149,7 @@ class FragmentArray:
         a[:n, 0] = sx
         a[:n, 1] = sy
         a[:n, 2] = src_left
-        a[:n, 3] = 0.0
+        a[:n, 3] = src_top
         a[:n, 4] = size
         a[:n, 5] = size
         return a
@@ -174,6 +194,29 @@ class CameraLayer(MapLayer):
         self._atlas_dpr = 0.0
         self.last_drawn = 0
         self.last_mode = "icons"
+        self.state = np.zeros(len(self.rows), np.int8)  # 0 online, 1 offline, 2 fault (STATE_ROWS)
+        self.health = None  # a desktop.core.camera_health.CameraHealth, when one is watched
+        self._health_version = -1
+
+    # -- camera states ----------------------------------------------------------------------
+    def set_health(self, health) -> None:
+        """Take each camera's state from ``health`` (its ``codes`` follow the camera table)."""
+        self.health = health
+        self._health_version = -1
+        self.sync_states()
+
+    def sync_states(self) -> bool:
+        """Pick up state changes (one array copy); True, and a repaint asked, when there were any."""
+        h = self.health
+        if h is None or h.version == self._health_version:
+            return False
+        self._health_version = h.version
+        state = h.codes[self.rows] if len(h.codes) == len(self.table) else np.zeros(len(self.rows), np.int8)
+        if np.array_equal(state, self.state):
+            return False
+        self.state = state
+        self.changed()
+        return True
 
     # -- painting ---------------------------------------------------------------------------
     def _visible(self, vp: Viewport) -> np.ndarray:
@@ -192,19 +235,30 @@ class CameraLayer(MapLayer):
         if self.clustered(vp, len(vis)):
             self._paint_clusters(p, sx, sy)
             self.last_mode = "clusters"
+            down = np.flatnonzero(self.state[vis])
+            if len(down):  # cameras not online stay visible on their own, above the bubbles
+                self._paint_icons(p, vis[down], sx[down], sy[down])
             return
         self.last_mode = "icons"
         mpp = vp.ground_metres_per_pixel()
         if mpp < self.cone_below_mpp and len(vis) <= self.cones_max:
             self._paint_cones_budgeted(p, vis, sx, sy, mpp, vp)
+        self._paint_icons(p, vis, sx, sy)
+        self.last_drawn = len(vis)
+
+    def _paint_icons(self, p: QPainter, vis, sx, sy) -> None:
         dpr = p.device().devicePixelRatioF() if p.device() else 1.0
         if self._atlas is None or self._atlas_dpr != dpr:
             self._atlas = build_atlas(dpr)
             self._atlas_dpr = dpr
-        src = self.kind[vis] * (ICON * dpr)
-        self._frags.fill(sx, sy, src, ICON * dpr)
+        cell = ICON * dpr
+        state = self.state[vis]
+        if state.any():
+            # faulty ones last, so they are drawn above their online neighbours
+            order = np.argsort(state, kind="stable")
+            vis, sx, sy, state = vis[order], sx[order], sy[order], state[order]
+        self._frags.fill(sx, sy, self.kind[vis] * cell, cell, state * cell)
         self._frags.draw(p, len(vis), self._atlas)
-        self.last_drawn = len(vis)
 
     def _paint_clusters(self, p: QPainter, sx: np.ndarray, sy: np.ndarray) -> None:
         cx = np.floor(sx / CLUSTER_CELL).astype(np.int64)
@@ -293,4 +347,15 @@ class CameraLayer(MapLayer):
             return Hit(self.id, "cluster", "", tr("Cameras here: zoom in to pick one"), x, y, {}, priority=5)
         cam = self.table.records[int(self.rows[i])]
         title = f"{cam.name} · {tr(cam.kind)}"
-        return Hit(self.id, "camera", cam.id, title, cam.x, cam.y, dict(cam.props), priority=6)
+        props = dict(cam.props)
+        code = int(self.state[i])
+        if code:
+            title += f" · {tr(STATE_ROWS[code])}"
+            fault = self.health.fault(cam.id) if self.health is not None else None
+            if fault is not None:  # first in the details: what is wrong, since when
+                from desktop.core.localtime import format_local
+                head = {"state": tr(STATE_ROWS[code]), "out of service since": format_local(fault.since)}
+                if fault.reason:
+                    head["reason"] = fault.reason
+                props = {**head, **props}
+        return Hit(self.id, "camera", cam.id, title, cam.x, cam.y, props, priority=6)
