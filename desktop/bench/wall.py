@@ -206,17 +206,21 @@ def video_layout(wall: str, revision: int, tiles: list, layout: str | None = Non
             {"id": "clock", "kind": "clock", "col": 2, "row": 3, "colspan": 1, "rowspan": 1}]})
 
 
+def _now_iso() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def alarm(i: int, cam: int, priority: int = 1) -> dict:
     lon, lat = camera_point(cam)
     return {"id": f"WB-{i:04d}", "type": "one_key", "priority": priority,
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.localtime()),
-            "lon": lon + 0.0003, "lat": lat + 0.0003, "crs": "GCJ02", "source": f"bench-{i}",
+            "time": _now_iso(), "lon": lon + 0.0003, "lat": lat + 0.0003, "crs": "GCJ02", "source": f"bench-{i}",
             "camera_ids": [f"CAM{cam:03d}", f"CAM{(cam + 1) % 24:03d}"], "text": f"bench alarm {i}"}
 
 
 def resolved(alarm_id: str) -> dict:
     return {"id": alarm_id, "state": "resolved", "operator": "bench", "origin": "bench-ws",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.localtime())}
+            "time": _now_iso()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,7 +48,7 @@ class Tile:
 
     __slots__ = ("index", "streams", "player", "frame", "qimage", "rect", "state", "detail",
                  "visible", "overlay", "overlay_key", "frame_clock", "opened_at", "tour_label",
-                 "frames_shown", "overlay_parts", "clock_rect", "shown_fps")
+                 "frames_shown", "overlay_parts", "clock_rect", "shown_fps", "empty_hint")
 
     def __init__(self, index: int):
         self.index = index
@@ -69,6 +69,7 @@ class Tile:
         self.overlay_parts: list[QRect] = []
         self.clock_rect: QRect | None = None
         self.shown_fps = 0
+        self.empty_hint = True  # "drop a camera here" on an empty tile (not on the unattended wall)
 
     @property
     def camera_id(self) -> str | None:
@@ -180,8 +181,9 @@ class Tile:
             p.setPen(TEXT_DIM)
             p.setFont(_font(max(14, min(48, h // 6))))
             p.drawText(QRect(0, 0, w, h * 3 // 5), Qt.AlignHCenter | Qt.AlignBottom, str(self.index + 1))
-            p.setFont(info_font)
-            p.drawText(QRect(0, h * 3 // 5, w, h * 2 // 5), Qt.AlignHCenter | Qt.AlignTop, tr("Drop a camera here"))
+            if self.empty_hint:
+                p.setFont(info_font)
+                p.drawText(QRect(0, h * 3 // 5, w, h * 2 // 5), Qt.AlignHCenter | Qt.AlignTop, tr("Drop a camera here"))
             parts.append(QRect(0, 0, w, h))
             return
 

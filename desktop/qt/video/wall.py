@@ -39,6 +39,7 @@ from desktop.core.video.memory import MemoryTrimmer
 from desktop.core.video.player import StreamPlayer
 from desktop.core.video.scheduler import OverloadScheduler, TileLoad
 from desktop.core.video.source import CameraStreams
+from desktop.core.video.wall_model import VideoWallModel
 from desktop.core.video.worker import tune_interpreter_for_video
 
 from .tile import ACCENT, EMPTY_BG, TILE_BG, Tile, clock_image
@@ -167,7 +168,8 @@ class VideoWall(QWidget):
     def __init__(self, resolve: Resolver | None = None, parent: QWidget | None = None, *,
                  settings_dir: Path | str | None = None, show_toolbar: bool = True, layout: str = "4",
                  poll_ms: int = 15, scheduler: bool = True, font_scale: float = 1.0,
-                 player_kwargs: dict | None = None, settings_path: Path | str | None = None):
+                 player_kwargs: dict | None = None, settings_path: Path | str | None = None,
+                 empty_hint: bool = True):
         super().__init__(parent)
         _load_catalog()
         tune_interpreter_for_video()
@@ -181,13 +183,17 @@ class VideoWall(QWidget):
             settings_path = Path(settings_dir) / "video_layouts.json"
         self.store = LayoutStore(settings_path)
         self.tiles = [Tile(i) for i in range(MAX_TILES)]
-        self.layout_name = ""
+        for t in self.tiles:
+            t.empty_hint = empty_hint  # "drop a camera here": not on the unattended wall display
+        #: which camera in which tile, the layout and the tour (Qt-free, shared with the wall
+        #: display and published layouts); the tiles' players follow it
+        self.model = VideoWallModel()
+        self._laid_out = False
         self.selected: int | None = None
         self.enlarged: int | None = None
         self._drop_target: int | None = None
         self._press: tuple[QPoint, int] | None = None
         self._paused_all = False
-        self._next_round_robin = 0
         self.scheduler = OverloadScheduler()
         self.scheduler.enabled = scheduler
         #: gives back to the system what replaced tiles' threads freed (see desktop.core.video.memory)
@@ -216,7 +222,7 @@ class VideoWall(QWidget):
         self._sched_at = 0.0
         self._tour_timer = QTimer(self)
         self._tour_timer.timeout.connect(self._tour_step)
-        self._tour: dict | None = None
+        self._tour_streams: dict[str, CameraStreams] = {}  # the touring group, resolved
         self.set_layout(layout)
         self._timer.start()
 
@@ -228,9 +234,10 @@ class VideoWall(QWidget):
         new count close their players (no thread, connection or frame is kept for a tile
         nobody sees) but keep their cameras: those start again with a larger layout."""
         lay = get_layout(name)
-        if lay.name == self.layout_name:
+        if lay.name == self.layout_name and self._laid_out:
             return
-        self.layout_name = lay.name
+        self._laid_out = True
+        self.model.set_layout(lay.name)
         if self.enlarged is not None and self.enlarged >= lay.count:
             self.enlarged = None
         if self.selected is not None and self.selected >= lay.count:
@@ -247,17 +254,21 @@ class VideoWall(QWidget):
         self.layout_changed.emit(lay.name)
 
     @property
+    def layout_name(self) -> str:
+        return self.model.layout_name
+
+    @property
     def tile_count(self) -> int:
-        return get_layout(self.layout_name).count
+        return self.model.tile_count
 
     def open_camera(self, streams: CameraStreams, tile_index: int | None = None) -> int:
         """Show ``streams`` in tile ``tile_index``, or (None) where it already is, else the next
         free tile, else the selected one, else the tiles in turn. Returns the tile index."""
         if tile_index is None:
-            for t in self.tiles[:self.tile_count]:
-                if t.camera_id == streams.camera_id:
-                    return t.index
-            tile_index = self._free_tile()
+            already = self.model.index_of(streams.camera_id)
+            if already is not None:
+                return already
+            tile_index = self.model.free_tile(self.selected)
         if not 0 <= tile_index < MAX_TILES:
             raise IndexError(f"tile {tile_index} outside 0..{MAX_TILES - 1}")
         t = self.tiles[tile_index]
@@ -267,6 +278,7 @@ class VideoWall(QWidget):
             return t.index
         self._close_tile(t)
         t.streams = streams
+        self.model.assign(tile_index, streams.camera_id)
         if tile_index < self.tile_count:
             self._start_player(t)
         self.camera_opened.emit(t.index, streams.camera_id)
@@ -407,7 +419,8 @@ class VideoWall(QWidget):
         self.stop_tour()
         if not group:
             return
-        self._tour = {"group": group, "tile": tile_index, "pos": 0, "interval": float(interval_s)}
+        self._tour_streams = {s.camera_id: s for s in group}
+        self.model.start_tour([s.camera_id for s in group], interval_s, tile_index)
         self._tour_step()
         self._tour_timer.start(max(200, int(interval_s * 1000)))
         self.tour_changed.emit(True)
@@ -416,19 +429,21 @@ class VideoWall(QWidget):
     def start_enlarge_tour(self, interval_s: float = 10.0) -> None:
         """Show each open camera enlarged (main stream) in turn, every ``interval_s`` seconds."""
         self.stop_tour()
-        if not any(t.streams is not None for t in self.tiles[:self.tile_count]):
+        if self.model.start_enlarge_tour(interval_s) is None:
             return
-        self._tour = {"group": None, "tile": None, "pos": 0, "interval": float(interval_s), "enlarge": True}
         self._tour_step()
         self._tour_timer.start(max(200, int(interval_s * 1000)))
         self.tour_changed.emit(True)
         self._update_toolbar()
 
     def stop_tour(self) -> None:
-        if self._tour is None:
+        was = self.model.stop_tour()
+        if was is None:
             return
-        was_enlarge = self._tour.get("enlarge")
-        self._tour = None
+        self._end_tour(was.enlarge)
+
+    def _end_tour(self, was_enlarge: bool) -> None:
+        self._tour_streams = {}
         self._tour_timer.stop()
         if was_enlarge and self.enlarged is not None:
             self.toggle_enlarge(self.enlarged)
@@ -441,49 +456,27 @@ class VideoWall(QWidget):
 
     @property
     def touring(self) -> bool:
-        return self._tour is not None
+        return self.model.tour is not None
 
     def _tour_step(self) -> None:
-        tour = self._tour
-        if tour is None:
-            return
-        if tour.get("enlarge"):
-            used = [t.index for t in self.tiles[:self.tile_count] if t.streams is not None]
-            if not used:
-                self.stop_tour()
-                return
-            nxt = used[tour["pos"] % len(used)]
-            tour["pos"] += 1
-            if self.enlarged != nxt:
+        """Carry out the model's next tour step on the tiles."""
+        for a in self.model.tour_step(self.enlarged, tr("Tour")):
+            if a.kind == "stop":
+                self._end_tour(True)
+            elif a.kind == "enlarge":
                 if self.enlarged is not None:
                     self.toggle_enlarge(self.enlarged)
-                self.toggle_enlarge(nxt)
-            return
-        group, pos = tour["group"], tour["pos"]
-        if tour["tile"] is None:
-            n = self.tile_count
-            if len(group) <= n and pos > 0:
-                return  # everything already on the wall: nothing to cycle
-            pages = max(1, -(-len(group) // n))
-            page = pos // n
-            for k in range(n):
-                i = pos + k
-                if i < len(group):
-                    self.open_camera(group[i], k)
-                    self.tiles[k].tour_label = f"{tr('Tour')} {page + 1}/{pages}"
-                else:
-                    self._close_tile(self.tiles[k])
-            tour["pos"] = pos + n if pos + n < len(group) else 0
-        else:
-            idx = tour["tile"]
-            self.open_camera(group[pos % len(group)], idx)
-            self.tiles[idx].tour_label = f"{tr('Tour')} {pos % len(group) + 1}/{len(group)}"
-            tour["pos"] = (pos + 1) % len(group)
+                self.toggle_enlarge(a.tile)
+            elif a.kind == "open":
+                self.open_camera(self._tour_streams[a.camera], a.tile)
+                self.tiles[a.tile].tour_label = a.label
+            elif a.kind == "close":
+                self._close_tile(self.tiles[a.tile])
 
     # -- layout states ------------------------------------------------------------------------
     def layout_state(self) -> dict:
         """What the wall shows: ``{"layout": name, "tiles": [camera id or None, ...]}``."""
-        return {"layout": self.layout_name, "tiles": [t.camera_id for t in self.tiles[:self.tile_count]]}
+        return self.model.state()
 
     def apply_layout_state(self, state: dict) -> int:
         """Show a layout state (saved, or pushed to the wall display); returns cameras opened.
@@ -579,6 +572,7 @@ class VideoWall(QWidget):
         if a == b:
             return
         ta, tb = self.tiles[a], self.tiles[b]
+        self.model.swap(a, b)
         for attr in ("streams", "player", "frame", "qimage", "state", "detail", "frame_clock", "opened_at",
                      "tour_label", "frames_shown"):
             va, vb = getattr(ta, attr), getattr(tb, attr)
@@ -596,17 +590,6 @@ class VideoWall(QWidget):
     # ======================================================================================
     # internals
     # ======================================================================================
-    def _free_tile(self) -> int:
-        n = self.tile_count
-        for t in self.tiles[:n]:
-            if t.streams is None:
-                return t.index
-        if self.selected is not None and self.selected < n:
-            return self.selected
-        i = self._next_round_robin % n
-        self._next_round_robin = i + 1
-        return i
-
     def _start_player(self, t: Tile) -> None:
         """Start a player for the camera assigned to ``t`` (paused when the tile is not shown)."""
         t.state = "connecting"
@@ -634,6 +617,7 @@ class VideoWall(QWidget):
         cid = t.camera_id
         self._release_player(t)
         t.streams = None
+        self.model.clear(t.index)
         t.tour_label = ""
         if cid is not None:
             self.camera_closed.emit(t.index, cid)
@@ -957,7 +941,7 @@ class VideoWall(QWidget):
 
     def _tour_clicked(self) -> None:
         """The toolbar's tour button: stop a running tour, or enlarge each open camera in turn."""
-        if self._tour is not None:
+        if self.touring:
             self.stop_tour()
             return
         if not any(t.streams is not None for t in self.tiles[:self.tile_count]):
@@ -968,4 +952,4 @@ class VideoWall(QWidget):
 
     def _update_toolbar(self) -> None:
         if self.toolbar is not None:
-            self.tour_btn.setChecked(self._tour is not None)
+            self.tour_btn.setChecked(self.touring)

@@ -254,7 +254,7 @@ class WallDisplay(QObject):
 
     def _new_video(self):
         from desktop.qt.video.wall import VideoWall
-        kw = {"show_toolbar": False, "font_scale": 2.2, "scheduler": True}
+        kw = {"show_toolbar": False, "font_scale": 2.2, "scheduler": True, "empty_hint": False}
         kw.update(self.video_kwargs)
         vw = VideoWall(resolve=self.resolve, **kw)
         vw.notice.connect(lambda text, level: log.info("wall video: %s", text))
@@ -355,6 +355,8 @@ class WallDisplay(QObject):
         revision, alarm_id, _t0 = self._pending
         self._pending = None
         self._visible_timer.stop()
+        for vw in self.videos.values():
+            vw._refresh_status()  # tile overlays say "live" in the picture we report, not "connecting"
         for w in self.windows:
             w.repaint()  # the picture is on screen when we say so
         self.controller.mark_visible(revision, time.time())

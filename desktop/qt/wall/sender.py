@@ -36,7 +36,10 @@ def workstation_layout(wall: str, canvas, projection, video_state: dict | None, 
             regions.append(replace(r, view=MapView(float(lon), float(lat), "WGS84",
                                                    max(0.05, float(vp.ground_metres_per_pixel())))))
         elif r.kind == "video" and video_state:
-            regions.append(replace(r, video={"layout": video_state["layout"], "tiles": list(video_state["tiles"])}))
+            video = {"layout": video_state["layout"], "tiles": list(video_state["tiles"])}
+            if video_state.get("tour"):
+                video["tour"] = dict(video_state["tour"])
+            regions.append(replace(r, video=video))
         else:
             regions.append(r)
     return replace(base, regions=tuple(regions), revision=revision, sent_by=sent_by,
@@ -128,7 +131,8 @@ class WallSender(QObject):
     def send_current(self, wall: str | None = None) -> WallLayout:
         wall = wall or self.default_wall
         vw = getattr(self.window, "wall", None)
-        state = vw.layout_state() if vw is not None else None
+        # the video wall's own model: its layout, cameras and a running page tour go as they are
+        state = vw.model.state(with_tour=True) if vw is not None else None
         layout = workstation_layout(wall, self.window.canvas, self.window.projection, state,
                                     revision=1, sent_by=self.sent_by)
         return self.send(layout)
