@@ -74,6 +74,9 @@ class LayersPanel(QTreeWidget):
             item.setData(0, Qt.UserRole, layer.id)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(0, Qt.Checked if layer.visible else Qt.Unchecked)
+            if getattr(layer, "swatch", None):  # an imported layer shows its colours
+                from desktop.qt.map.user_layer import swatch
+                item.setIcon(0, swatch(*layer.swatch))
             self.addTopLevelItem(item)
         self.blockSignals(False)
         # every switch in sight: the dock gives the list the height it needs, not a scrollbar
@@ -187,6 +190,8 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        from desktop.qt.layer_import import install_layer_import
+        install_layer_import(self)  # File → Import layer… (GeoJSON, KML)
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.selected.connect(self.details.show_hit)
         self.canvas.activated.connect(self._activated)
