@@ -301,6 +301,30 @@ def _timeline_lines(path: Path) -> dict[int, int]:
     return out
 
 
+def radar_alarms(events, district, start_epoch: float) -> list[tuple[float, dict]]:
+    """The alarms the district's sea watch raises for the timeline's radar reports:
+    ``[(t, payload)]`` — what the program itself will add to the timeline's own alarms."""
+    from desktop.core.clock import SimClock
+    from desktop.core.feeds.bus import EventBus
+    from desktop.core.radar.feed import RadarFeed
+    radar = [e for e in events if e.topic.startswith("pingan/radar/")]
+    if not radar or district is None:
+        return []
+    bus = EventBus("scenario-check")
+    clock = SimClock(start_epoch, paused=True)
+    raised: list[tuple[float, dict]] = []
+    bus.subscribe("pingan/alarm", lambda _topic, payload: raised.append((clock.time() - start_epoch, payload)))
+    feed = RadarFeed(bus, district, clock=clock, expire_s=0.0).start()
+    try:
+        for e in radar:
+            clock.set_time(start_epoch + e.t)
+            bus.publish(e.topic, e.payload)
+            feed.expire()
+    finally:
+        feed.stop()
+    return raised
+
+
 def load_training_scenario(folder: Path | str, district=None) -> TrainingScenario:
     """Load and check a scenario folder for training; ``district`` (a loaded
     :class:`~desktop.core.district.model.District`) lets camera ids and coverage be checked.
@@ -355,6 +379,16 @@ def load_training_scenario(folder: Path | str, district=None) -> TrainingScenari
         elif kind[0] == "camera_status" and cam_ids and kind[1] not in cam_ids:
             problems.append(ScenarioProblem("timeline.jsonl", line, "topic",
                                             tr("camera {id} is not in the district", id=kind[1])))
+    # alarms the program raises itself from the timeline (the sea watch, from radar reports)
+    for t, payload in radar_alarms(base.events, district, base.start.timestamp()):
+        try:
+            msg = parse("pingan/alarm", payload)
+        except PayloadError:
+            continue
+        if msg.id not in known_alarms:
+            known_alarms[msg.id] = 0
+            points[msg.id] = (msg.lon_wgs, msg.lat_wgs)
+            named[msg.id] = tuple(msg.camera_ids)
     data, lines = _read_expected(folder / "expected.toml", problems)
     exps = _expectations(folder / "expected.toml", data, lines, known_alarms, cam_ids, problems)
     clips = _clips(folder, cam_ids, problems)
