@@ -203,6 +203,8 @@ class Session:
             while not self.player.caught_up() and _t.monotonic() < deadline:
                 _t.sleep(0.0005)
         ok = self.alarms.flush(max(0.1, deadline - _t.monotonic()))
+        if getattr(self, "radar_feed", None) is not None:
+            self.radar_feed.expire()  # targets silent for a while are lost, on this clock
         if self.patrol_feed is not None:
             self.patrol_feed.work(tick=True)
             ok = self.alarms.flush(max(0.1, deadline - _t.monotonic())) and ok  # a missed visit's alarm
