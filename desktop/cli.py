@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from desktop.core.config import Config, ConfigError, load_config
 
@@ -23,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="name of this instance on the PC (its own workstation id, broker session and journal; "
                         "default: the first free one)")
     p.add_argument("--wall", metavar="NAME", help="which wall: the one a --mode wall instance shows (default: main)")
+    p.add_argument("--tiles", metavar="PATH",
+                   help="raster basemap under the vector layers: an .mbtiles file or an XYZ folder {z}/{x}/{y}.png "
+                        "(as [map] tiles)")
+    p.add_argument("--datum", metavar="GCJ02|WGS84",
+                   help="datum of the map plane, to match the tiles: GCJ02 (AMap-style, default) or WGS84 "
+                        "(OSM-style) (as [map] datum)")
     p.add_argument("--screenshot", metavar="FILE.png", help="save a picture of the main window and exit 0")
     p.add_argument("--after", metavar="SECONDS", type=float, default=3.0, help="delay before --screenshot (default 3)")
     p.add_argument("--list-plugins", action="store_true", help="print every discovered plugin and its state, then exit")
@@ -44,6 +51,13 @@ def config_from_args(args: argparse.Namespace) -> Config:
         cfg.trainee = args.trainee.strip()
     if args.wall:
         cfg.wall_id = args.wall
+    if getattr(args, "datum", None):
+        cfg.map_datum = args.datum
+    if getattr(args, "tiles", None):
+        # said at once, before any window: a typo in a path given on the command line
+        if not Path(args.tiles).exists():
+            raise ConfigError(f"--tiles: {args.tiles}: no such MBTiles file or tile folder")
+        cfg.tiles = args.tiles
     return cfg.validate()
 
 
