@@ -28,7 +28,6 @@ def picture(path: Path, timeout: float = 15.0):
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert path.exists(), f"the wall saved no picture {path.name}; it has {sorted(p.name for p in path.parent.glob('*.png'))}"
-    time.sleep(0.2)  # written atomically enough for a PNG of this size, but let the writer finish
     img = QImage(str(path))
     assert not img.isNull()
     return img

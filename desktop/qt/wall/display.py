@@ -404,6 +404,9 @@ class WallDisplay(QObject):
 
     def save_picture(self, path: Path) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
-        ok = self.picture().save(str(path))
+        tmp = path.with_name(f".{path.stem}.part.png")  # whoever waits for the file sees it whole
+        ok = self.picture().save(str(tmp))
+        if ok:
+            os.replace(tmp, path)
         log.info("wall picture %s %s", "saved to" if ok else "FAILED", path)
         return ok
