@@ -1,0 +1,124 @@
+"""One chart of the statistics panel: a pyqtgraph plot of a :class:`ChartData`, clickable bars,
+export to PNG at a chosen size (title and axes included) and to CSV."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from desktop.sdk import tr
+
+from .core import ChartData
+
+SERIES_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292", "#90a4ae")
+pg.setConfigOptions(antialias=True, background="#0f1720", foreground="#cfd8dc")
+
+
+class ChartView(QWidget):
+    """A plot widget showing one chart; ``clicked(index)`` when a bar (or heat-map row) is clicked."""
+
+    clicked = Signal(int, int)  # category index, column (heat map hour, else -1)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(x=False, y=True, alpha=0.2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot)
+        self.data: ChartData | None = None
+        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+    def show_chart(self, data: ChartData) -> None:
+        self.data = data
+        pi = self.plot.getPlotItem()
+        pi.clear()
+        if pi.legend is not None:
+            pi.legend.scene().removeItem(pi.legend) if pi.legend.scene() else None
+            pi.legend = None
+        pi.setTitle(data.title, size="11pt")
+        pi.setLabel("bottom", data.x_title)
+        pi.setLabel("left", data.y_title)
+        n = len(data.labels)
+        x = np.arange(n, dtype=float)
+        names = list(data.series)
+        if data.kind == "heatmap":
+            img = np.array([data.series[k] for k in names], float)  # [hour, weekday]
+            item = pg.ImageItem(img)
+            item.setColorMap(pg.colormap.get("inferno"))
+            pi.addItem(item)
+            pi.setLabel("bottom", data.y_title)
+            pi.setLabel("left", data.x_title)
+            pi.getAxis("bottom").setTicks([[(h + 0.5, f"{h:02d}") for h in range(0, 24, 2)]])
+            pi.getAxis("left").setTicks([[(w + 0.5, data.labels[w]) for w in range(n)]])
+            pi.invertY(True)
+            pi.setXRange(0, 24, padding=0)
+            pi.setYRange(0, n, padding=0)
+            return
+        pi.invertY(False)
+        if len(names) > 1 or data.kind in ("stacked", "bars2"):
+            pi.addLegend(offset=(-10, 10))
+        if data.kind == "line":
+            for k, name in enumerate(names):
+                y = np.array(data.series[name], float)
+                pi.plot(x, y, pen=pg.mkPen(SERIES_COLOURS[k % len(SERIES_COLOURS)], width=2), name=name,
+                        connect="finite")
+        elif data.kind == "bars2":
+            w = 0.38
+            for k, name in enumerate(names):
+                y = np.nan_to_num(np.array(data.series[name], float))
+                pi.addItem(pg.BarGraphItem(x=x + (k - 0.5) * w, height=y, width=w * 0.95,
+                                           brush=SERIES_COLOURS[k % len(SERIES_COLOURS)], name=name))
+                pi.plot([], [], pen=None, symbol="s", symbolBrush=SERIES_COLOURS[k % len(SERIES_COLOURS)], name=name)
+        else:  # bars, stacked by series
+            base = np.zeros(n)
+            for k, name in enumerate(names):
+                y = np.nan_to_num(np.array(data.series[name], float))
+                col = SERIES_COLOURS[k % len(SERIES_COLOURS)]
+                pi.addItem(pg.BarGraphItem(x=x, y0=base, height=y, width=0.8, brush=col, pen=pg.mkPen(None)))
+                if len(names) > 1:
+                    pi.plot([], [], pen=None, symbol="s", symbolBrush=col, name=name)
+                base = base + y
+        if data.target is not None:
+            pi.addItem(pg.InfiniteLine(pos=data.target, angle=0,
+                                       pen=pg.mkPen("#ff5252", width=1.5, style=Qt.DashLine),
+                                       label=tr("target {v:g}", v=data.target), labelOpts={"color": "#ff8a80",
+                                                                                             "position": 0.05}))
+        step = max(1, int(math.ceil(n / 14)))
+        pi.getAxis("bottom").setTicks([[(i, data.labels[i]) for i in range(0, n, step)]])
+        pi.enableAutoRange()
+        if data.kind == "line":
+            vals = np.array([v for s in data.series.values() for v in s], float)
+            vals = vals[np.isfinite(vals)]
+            lo = min(float(vals.min()) if len(vals) else 95.0, data.target or 100.0)
+            pi.setYRange(max(0.0, lo - 0.5), 100.2)
+
+    def _on_click(self, ev) -> None:
+        if self.data is None or not self.data.labels:
+            return
+        vb = self.plot.getPlotItem().vb
+        if not self.plot.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        pt = vb.mapSceneToView(ev.scenePos())
+        if self.data.kind == "heatmap":
+            w, h = int(math.floor(pt.y())), int(math.floor(pt.x()))
+            if 0 <= w < len(self.data.labels) and 0 <= h < 24:
+                self.clicked.emit(w, h)
+            return
+        i = int(round(pt.x()))
+        if 0 <= i < len(self.data.labels) and pt.y() >= 0:
+            self.clicked.emit(i, -1)
+
+    def export_png(self, path: str, width: int = 1600, height: int = 900) -> str:
+        """Render the chart (title, axes, legend) at ``width`` × ``height`` pixels."""
+        from pyqtgraph.exporters import ImageExporter
+        ex = ImageExporter(self.plot.getPlotItem())
+        ex.parameters()["width"] = int(width)
+        ex.parameters()["height"] = int(height)  # after width: both as asked, not the widget's aspect
+        ex.parameters()["background"] = pg.mkColor("#0f1720")
+        ex.export(str(path))
+        return str(path)
