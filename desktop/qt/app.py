@@ -87,6 +87,16 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
             QMessageBox.critical(None, "Pingan Desk", msg)
         return 3
     window.session = session
+    if session.instance is not None and session.instance.label:
+        # a second instance on this PC says so (title and status bar): the windows are told apart
+        from PySide6.QtWidgets import QLabel
+        window.setWindowTitle(tr("{title} · instance {label}", title=window.windowTitle(),
+                                 label=session.instance.label))
+        badge = QLabel(tr("Instance {label}", label=session.instance.label))
+        badge.setStyleSheet("color: #ffca28; font-weight: bold;")
+        badge.setToolTip(tr("Workstation id {ws} · journal {path}", ws=session.workstation,
+                            path=session.journal_path))
+        window.statusBar().addPermanentWidget(badge)
     start_plugins(window, cfg, district, bus=session.bus,
                   services=session.services())
     attach_operator_tools(app, window, session, cfg, district)

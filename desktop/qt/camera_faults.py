@@ -15,8 +15,8 @@ from typing import Callable
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
+                               QVBoxLayout, QWidget)
 
 from desktop.core.camera_health import ONLINE_TARGET, CameraFault, CameraHealth
 from desktop.core.geo.crs import mercator_scale
@@ -167,6 +167,12 @@ class CameraWatcher(QObject):
         self.panel.table.doubleClicked.connect(lambda *_: self.show_selected())
         self.panel.open_btn.clicked.connect(self.open_selected)
         self.dock = window.add_dock("faulty_cameras", tr("Faulty cameras"), self.panel, Qt.LeftDockWidgetArea)
+        # a tab beside the details (the full height for the list; its title counts the faults,
+        # and a click on the rate in the status bar brings it forward)
+        details = window.findChild(QDockWidget, "dock-details")
+        if details is not None:
+            window.tabifyDockWidget(details, self.dock)
+            details.raise_()
         self.label = QLabel("")
         self.label.setCursor(Qt.PointingHandCursor)
         self.label.mousePressEvent = lambda _e: (self.dock.show(), self.dock.raise_())
@@ -209,6 +215,10 @@ class CameraWatcher(QObject):
         for layer in self.layers:
             layer.sync_states()
         self.panel.refresh()
+        down = len(self.panel.model.rows)
+        title = tr("Faulty cameras ({n})", n=down) if down else tr("Faulty cameras")
+        if self.dock.windowTitle() != title:
+            self.dock.setWindowTitle(title)
         text, colour, tip = rate_text(self.health)
         self.label.setText(f"◉ {text}")
         self.label.setStyleSheet(f"color: {colour};" + (" font-weight: bold;" if colour != OK_COLOUR else ""))

@@ -93,6 +93,7 @@ def test_a_reported_fault_shows_on_the_icon_in_the_list_and_in_the_rate(desk, qt
     rate = 100 * (total - 2) / total
     assert f"{rate:.1f} %" in watcher.label.text() and "target 98 %" in watcher.label.text()
     assert "1 offline, 1 faulty" in watcher.label.toolTip()
+    assert watcher.dock.windowTitle() == "Faulty cameras (2)"
     # the details name the state and since when, first
     layer = w.canvas.layer("cameras")
     cam = layer.table.get("CAM001")
