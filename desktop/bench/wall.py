@@ -246,15 +246,19 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"machine_ref_ms {ref}")
     tmp = Path(tempfile.mkdtemp(prefix="pingan-bench-wall-"))
     pairs = ensure_demo_clips(count=8, seconds=20.0)
+    # one mount per camera, as real cameras have their own streams: a camera closed by one tile
+    # and another opened by the next never race on one mount of the server
+    n_cams = 24
     mounts = {}
-    for i, p in enumerate(pairs):
-        mounts[f"v{i}"], mounts[f"v{i}s"] = annexb_copy(p.main), annexb_copy(p.sub)
+    for i in range(n_cams):
+        p = pairs[i % len(pairs)]
+        mounts[f"c{i}"], mounts[f"c{i}s"] = annexb_copy(p.main), annexb_copy(p.sub)
     server = RtspServer(mounts, log_path=tmp / "rtsp.log").start()
     broker = Broker(exe, tmp / "mosquitto")
     broker.start()
     url = f"mqtt://{broker.host}:{broker.port}"
-    district = write_rtsp_district(tmp / "district", [(server.url(f"v{i}"), server.url(f"v{i}s"))
-                                                      for i in range(len(pairs))], n_cameras=24)
+    district = write_rtsp_district(tmp / "district", [(server.url(f"c{i}"), server.url(f"c{i}s"))
+                                                      for i in range(n_cams)], n_cameras=n_cams)
     cfg = tmp / "wall.toml"
     cfg.write_text("[wall]\ndwell_s = 0\ntimeout_s = 600\n")
     wall = WallProcess(district, url, "bench", tmp / "data", config=cfg, log_path=tmp / "wall.log").start()

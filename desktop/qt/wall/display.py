@@ -226,6 +226,7 @@ class WallDisplay(QObject):
         layout = self.controller.tick()
         if layout is not None:
             self._show(layout, self.controller.showing_alarm)
+            self._publish()  # what it shows now (again once its video is live)
         if self.controller.ticker_changed():
             self._refresh_tickers()
         for m in self.maps.values():
