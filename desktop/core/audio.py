@@ -8,8 +8,8 @@ card. ALSA's own devices serve tests and odd set-ups too: ``file:FILE=/tmp/out.w
 writes what would have been heard into a file.
 
 Why not QtMultimedia: it is in PySide6's *Addons* wheel (175 MB download, 440 MB installed,
-with a second FFmpeg beside PyAV's), and on Linux it plays through PulseAudio only, so a
-machine without a sound server would need one just to ring. ``aplay`` costs 2.5 MB.
+with a second FFmpeg beside PyAV's), where ``aplay`` costs 2.5 MB; and ALSA's own devices let
+a test record exactly what came out.
 
 The volume is applied to the samples here (the device's mixer is the PC's business, and a
 file sink records exactly what the operator would hear). One clip plays at a time: a new one
