@@ -30,6 +30,7 @@ from desktop.core.wall.controller import WallController
 from desktop.core.wall.geometry import ScreenRect, place_regions
 from desktop.core.wall.layout import WallLayout
 
+from . import load_catalog
 from .regions import WALL_BG, CaptionOverlay, ClockWidget, TickerWidget, WallMapPiece
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class WallDisplay(QObject):
                  settings: WallSettings | None = None, publish_state: Callable[[dict], None] | None = None,
                  video_kwargs: dict | None = None, pictures_dir: str | None = None, parent=None):
         super().__init__(parent)
+        load_catalog()
         self.controller = controller
         self.district = district
         self.projection = projection

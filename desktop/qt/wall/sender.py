@@ -21,6 +21,8 @@ from desktop.core.geo.viewport import Viewport
 from desktop.core.i18n import tr
 from desktop.core.wall.layout import MapView, WallLayout, default_layout, next_revision
 
+from . import load_catalog
+
 log = logging.getLogger(__name__)
 
 
@@ -55,6 +57,7 @@ class WallSender(QObject):
 
     def __init__(self, window, channel, default_wall: str = "main", sent_by: str = ""):
         super().__init__(window)
+        load_catalog()
         self.window = window
         self.channel = channel
         self.default_wall = default_wall
