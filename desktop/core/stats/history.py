@@ -19,10 +19,11 @@ What it holds, and why it looks like a district's record:
 * **Cameras** — short drops (a reboot, a blip) and longer outages, a few chronically faulty
   cameras: an online rate around 98 %.
 
-Reproducible: day ``k`` of the history is drawn from ``numpy.random.default_rng((seed, k))``,
-so the same seed gives the same events. The calendar is placed so that the history ends on
-the latest day before ``today`` that falls on the same weekday as the reference end
-(:data:`REFERENCE_END`): moved by whole weeks, weekdays keep their patterns.
+Reproducible: each calendar day is drawn from ``numpy.random.default_rng((seed, ordinal of the
+day))``, so the same seed gives the same events for the same day, whenever it is generated.
+The history ends yesterday (today belongs to the live journal); the first build covers
+``years`` back, and on later days only the days since are added (seconds, not a rebuild). The
+change from year one's rates to year two's is placed by the first build's span.
 
 The history is written through the alarm journal (:class:`~desktop.core.alarms.journal.Journal`)
 with its summaries, exactly as live alarms are.
@@ -41,11 +42,10 @@ import numpy as np
 from desktop.core.alarms.journal import Journal
 from desktop.core.alarms.model import Alarm, AlarmState, Transition
 
-__all__ = ["HistoryPlan", "DEFAULT_PLAN", "REFERENCE_END", "history_end", "build_history", "HISTORY_VERSION",
+__all__ = ["HistoryPlan", "DEFAULT_PLAN", "history_end", "build_history", "HISTORY_VERSION",
            "history_is_current"]
 
 HISTORY_VERSION = 1
-REFERENCE_END = date(2026, 6, 28)  # a Sunday
 OPERATORS = ("王敏", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽")
 
 
@@ -81,7 +81,7 @@ class HistoryPlan:
     seed: int = 370202
     years: int = 2
     types: tuple[TypeProfile, ...] = ()
-    camera_drops_per_year: float = 10.0  # short drops per camera
+    camera_drops_per_year: float = 6.0  # short drops per camera
     camera_outages_per_year: float = 6.0  # longer outages per camera
     chronic_share: float = 0.01  # cameras that fail often
 
@@ -101,27 +101,33 @@ DEFAULT_PLAN = HistoryPlan(types=(
 
 
 def history_end(today: date) -> date:
-    """The last day of the history shown on ``today``: the latest day before it on the weekday
-    of :data:`REFERENCE_END`."""
-    back = (today - REFERENCE_END).days % 7 or 7
-    return today - timedelta(days=back)
+    """The last day of the history shown on ``today``: yesterday (today is the live journal's)."""
+    return today - timedelta(days=1)
 
 
-def history_is_current(journal_path: Path, today: date, plan: HistoryPlan = DEFAULT_PLAN) -> bool:
-    """True when the file holds this plan's history ending at :func:`history_end` of ``today``."""
+def _meta(journal_path: Path) -> dict[str, str]:
     import sqlite3
     if not Path(journal_path).exists():
-        return False
+        return {}
     try:
         c = sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True)
         try:
-            meta = dict(c.execute("SELECT key, value FROM meta WHERE key LIKE 'history_%'"))
+            return dict(c.execute("SELECT key, value FROM meta WHERE key LIKE 'history_%'"))
         finally:
             c.close()
     except sqlite3.Error:
-        return False
-    return meta == {"history_end": history_end(today).isoformat(), "history_seed": str(plan.seed),
-                    "history_version": str(HISTORY_VERSION), "history_complete": "1"}
+        return {}
+
+
+def _usable(meta: dict[str, str], plan: HistoryPlan) -> bool:
+    return (meta.get("history_seed") == str(plan.seed) and meta.get("history_version") == str(HISTORY_VERSION)
+            and meta.get("history_complete") == "1" and "history_anchor" in meta and "history_end" in meta)
+
+
+def history_is_current(journal_path: Path, today: date, plan: HistoryPlan = DEFAULT_PLAN) -> bool:
+    """True when the file holds this plan's history up to :func:`history_end` of ``today``."""
+    meta = _meta(journal_path)
+    return _usable(meta, plan) and meta["history_end"] >= history_end(today).isoformat()
 
 
 def _iso(epoch: float, tz: tzinfo) -> str:
@@ -132,89 +138,39 @@ def build_history(path: Path | str, district, locator, tz: tzinfo, today: date,
                   plan: HistoryPlan = DEFAULT_PLAN,
                   progress: Callable[[int, int], None] | None = None,
                   cancelled: Callable[[], bool] | None = None) -> dict:
-    """Write the history into a new journal at ``path`` (an existing file is replaced once the
-    new one is complete). ``locator`` is a :class:`~desktop.core.stats.places.GridLocator`;
-    ``progress(day, days)`` is called after each day. Returns counts of what was written."""
+    """Bring the history at ``path`` up to yesterday: a new one (``plan.years`` back) when the
+    file is missing or from another seed or version — written aside and moved in place once
+    complete — else the days since its last one are added. ``locator`` is a
+    :class:`~desktop.core.stats.places.GridLocator`; ``progress(day, days)`` follows each day.
+    Returns counts of what was written and the span the history covers."""
     from .summary import SummaryKeeper
     path = Path(path)
-    tmp = path.with_name(path.name + ".building")
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
-    journal = Journal(tmp, synchronous="NORMAL", summaries=SummaryKeeper(tz=tz, cell_of=locator.cell_of))
     end = history_end(today)
     n_days = int(round(365.25 * plan.years))
-    first = end - timedelta(days=n_days - 1)
-    cams = district.cameras
-    kinds = np.asarray(cams.kind)
-    land = np.flatnonzero(np.isin(kinds, [0, 1, 3]))  # hd, checkpoint, ptz
-    sea = np.flatnonzero(np.isin(kinds, [2, 4]))  # coastal, radar
-    if not len(land):
-        raise ValueError("the district has no street cameras to place the history's alarms near")
-    if not len(sea):
-        sea = land
-    base_rng = np.random.default_rng((plan.seed, 999_999))
-    # Busier places: a heavy-tailed weight per camera, fixed for the whole history.
-    w_land = base_rng.gamma(0.6, 1.0, len(land))
-    w_land /= w_land.sum()
-    w_sea = base_rng.gamma(1.0, 1.0, len(sea))
-    w_sea /= w_sea.sum()
-    ids = [str(x) for x in cams.ids]
-    chronic = set(base_rng.choice(len(ids), max(1, int(len(ids) * plan.chronic_share)), replace=False).tolist())
-    counts = {"alarms": 0, "transitions": 0, "arrivals": 0, "camera_changes": 0}
-    units = [f"巡{k:02d}" for k in range(1, 21)]
-    seq = 0
+    meta = _meta(path)
+    extend = _usable(meta, plan)
+    if extend:
+        anchor = date.fromisoformat(meta["history_anchor"])
+        first_day = date.fromisoformat(meta["history_first"])
+        start = date.fromisoformat(meta["history_end"]) + timedelta(days=1)
+        target = path
+    else:
+        anchor = end
+        first_day = start = end - timedelta(days=n_days - 1)
+        target = path.with_name(path.name + ".building")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+    days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
+    counts = {"alarms": 0, "transitions": 0, "arrivals": 0, "camera_changes": 0, "days": len(days),
+              "extended": extend}
+    journal = Journal(target, synchronous="NORMAL", summaries=SummaryKeeper(tz=tz, cell_of=locator.cell_of,
+                                                                            cells_of=locator.cells_of))
     try:
-        for k in range(n_days):
+        gen = _Generator(district, locator, tz, plan, anchor - timedelta(days=n_days - 1), n_days)
+        for k, day in enumerate(days):
             if cancelled is not None and cancelled():
                 raise InterruptedError("history generation cancelled")
-            day = first + timedelta(days=k)
-            rng = np.random.default_rng((plan.seed, k))
-            frac = k / max(1, n_days - 1)  # 0 at the start, 1 at the end: year one → year two
-            midnight = datetime.combine(day, dtime(0), tz).timestamp()
-            doy = day.timetuple().tm_yday
-            season = 0.5 - 0.5 * math.cos(2 * math.pi * (doy - 15) / 365.25)  # 0 in mid-January, 1 in mid-July
-            alarms: list[Alarm] = []
-            transitions: list[Transition] = []
-            arrivals: list[tuple] = []
-            for prof in plan.types:
-                # the yearly rate moves from year one's to year two's across the history
-                yearly = prof.year1 + (prof.year2 - prof.year1) * max(0.0, min(1.0, (frac - 0.45) / 0.1))
-                mean = yearly / 365.25 * prof.weekdays[day.weekday()] / (sum(prof.weekdays) / 7)
-                mean *= 1.0 + (prof.summer - 1.0) * (season - 0.5) * 2 / (1 + abs(prof.summer - 1.0))
-                n = int(rng.poisson(max(0.0, mean)))
-                if n == 0:
-                    continue
-                hours = rng.choice(24, n, p=np.asarray(prof.hours))
-                secs = hours * 3600 + rng.uniform(0, 3600, n)
-                if prof.at_sea:
-                    at = sea[rng.choice(len(sea), n, p=w_sea)]
-                    jitter = 0.004
-                else:
-                    at = land[rng.choice(len(land), n, p=w_land)]
-                    jitter = 0.0006
-                lon = cams.lon_wgs[at] + rng.normal(0, jitter, n)
-                lat = cams.lat_wgs[at] + rng.normal(0, jitter * 0.8, n)
-                cells = locator.cells_of(lon, lat)
-                for i in range(n):
-                    seq += 1
-                    epoch = float(midnight + secs[i])
-                    aid = f"H{plan.seed}-{seq:07d}"
-                    cell = cells[i]
-                    sub = locator.subdistrict.get(cell, "") if cell else str(
-                        cams.records[int(at[i])].props.get("subdistrict", ""))
-                    a = Alarm(id=aid, type=prof.type, priority=prof.priority, time=_iso(epoch, tz), epoch=epoch,
-                              lon=float(lon[i]), lat=float(lat[i]), crs="WGS84", lon_wgs=float(lon[i]),
-                              lat_wgs=float(lat[i]), lon_gcj=float(lon[i]), lat_gcj=float(lat[i]),
-                              source=ids[int(at[i])], camera_ids=(ids[int(at[i])],), text="",
-                              state=AlarmState.NEW, received=epoch, count=1, last_time=_iso(epoch, tz),
-                              last_epoch=epoch, last_received=epoch, subdistrict=sub, updated=epoch)
-                    hist, state, updated, unit = _workflow(rng, a, prof, frac, tz, units)
-                    transitions.extend(hist)
-                    if unit is not None:
-                        arrivals.append(unit)
-                    alarms.append(Alarm(**{**a.__dict__, "state": state, "updated": updated,
-                                           "assigned_unit": unit[1] if unit else ""}))
-            cam_changes = _camera_day(rng, ids, chronic, plan, midnight)
+            alarms, transitions, arrivals, cam_changes = gen.day(day)
             with journal.batch() as tx:
                 for a in alarms:
                     tx.upsert_alarm(a)
@@ -225,24 +181,103 @@ def build_history(path: Path | str, district, locator, tz: tzinfo, today: date,
                 for cam, status, epoch in cam_changes:
                     if tx.add_camera_status(cam, status, epoch, "history"):
                         counts["camera_changes"] += 1
+                if k == len(days) - 1:
+                    tx._c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+                        ("history_end", end.isoformat()), ("history_first", first_day.isoformat()),
+                        ("history_anchor", anchor.isoformat()), ("history_seed", str(plan.seed)),
+                        ("history_version", str(HISTORY_VERSION)), ("history_complete", "1")])
             counts["alarms"] += len(alarms)
             counts["transitions"] += len(transitions)
             counts["arrivals"] += len(arrivals)
             if progress is not None:
-                progress(k + 1, n_days)
-        with journal.batch() as tx:
-            tx._c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
-                ("history_end", end.isoformat()), ("history_seed", str(plan.seed)),
-                ("history_version", str(HISTORY_VERSION)), ("history_complete", "1")])
+                progress(k + 1, len(days))
     finally:
         journal.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(tmp, path)
-    counts.update(first=first.isoformat(), last=end.isoformat())
+    if not extend:
+        for suffix in ("-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        os.replace(target, path)
+    counts.update(first=first_day.isoformat(), last=end.isoformat())
     return counts
+
+
+class _Generator:
+    """Draws the events of one calendar day; day ``d`` always from ``default_rng((seed, d.toordinal()))``."""
+
+    def __init__(self, district, locator, tz, plan: HistoryPlan, ramp_first: date, n_days: int):
+        self.locator, self.tz, self.plan = locator, tz, plan
+        self.ramp_first, self.n_days = ramp_first, n_days
+        cams = self.cams = district.cameras
+        kinds = np.asarray(cams.kind)
+        self.land = np.flatnonzero(np.isin(kinds, [0, 1, 3]))  # hd, checkpoint, ptz
+        self.sea = np.flatnonzero(np.isin(kinds, [2, 4]))  # coastal, radar
+        if not len(self.land):
+            raise ValueError("the district has no street cameras to place the history's alarms near")
+        if not len(self.sea):
+            self.sea = self.land
+        base = np.random.default_rng((plan.seed, 0))
+        # Busier places: a heavy-tailed weight per camera, fixed for the whole history.
+        self.w_land = base.gamma(0.6, 1.0, len(self.land))
+        self.w_land /= self.w_land.sum()
+        self.w_sea = base.gamma(1.0, 1.0, len(self.sea))
+        self.w_sea /= self.w_sea.sum()
+        self.ids = [str(x) for x in cams.ids]
+        self.chronic = set(base.choice(len(self.ids), max(1, int(len(self.ids) * plan.chronic_share)),
+                                       replace=False).tolist())
+        self.units = [f"巡{k:02d}" for k in range(1, 21)]
+
+    def day(self, day: date):
+        plan, tz, cams = self.plan, self.tz, self.cams
+        rng = np.random.default_rng((plan.seed, day.toordinal()))
+        frac = (day - self.ramp_first).days / max(1, self.n_days - 1)  # 0 → 1 across the first build's span
+        midnight = datetime.combine(day, dtime(0), tz).timestamp()
+        doy = day.timetuple().tm_yday
+        season = 0.5 - 0.5 * math.cos(2 * math.pi * (doy - 15) / 365.25)  # 0 in mid-January, 1 in mid-July
+        alarms: list[Alarm] = []
+        transitions: list[Transition] = []
+        arrivals: list[tuple] = []
+        seq = 0
+        for prof in plan.types:
+            # year one's rate, then year two's, moving over about two months between them
+            yearly = prof.year1 + (prof.year2 - prof.year1) * max(0.0, min(1.0, (frac - 0.45) / 0.1))
+            mean = yearly / 365.25 * prof.weekdays[day.weekday()] / (sum(prof.weekdays) / 7)
+            mean *= 1.0 + (prof.summer - 1.0) * (season - 0.5) * 2 / (1 + abs(prof.summer - 1.0))
+            n = int(rng.poisson(max(0.0, mean)))
+            if n == 0:
+                continue
+            hours = rng.choice(24, n, p=np.asarray(prof.hours))
+            secs = hours * 3600 + rng.uniform(0, 3600, n)
+            if prof.at_sea:
+                at = self.sea[rng.choice(len(self.sea), n, p=self.w_sea)]
+                jitter = 0.004
+            else:
+                at = self.land[rng.choice(len(self.land), n, p=self.w_land)]
+                jitter = 0.0006
+            lon = cams.lon_wgs[at] + rng.normal(0, jitter, n)
+            lat = cams.lat_wgs[at] + rng.normal(0, jitter * 0.8, n)
+            cells = self.locator.cells_of(lon, lat)
+            for i in range(n):
+                seq += 1
+                epoch = float(midnight + secs[i])
+                aid = f"H{plan.seed}-{day.isoformat()}-{seq:04d}"
+                cell = cells[i]
+                cam_id = self.ids[int(at[i])]
+                sub = self.locator.subdistrict.get(cell, "") if cell else str(
+                    cams.records[int(at[i])].props.get("subdistrict", ""))
+                a = Alarm(id=aid, type=prof.type, priority=prof.priority, time=_iso(epoch, tz), epoch=epoch,
+                          lon=float(lon[i]), lat=float(lat[i]), crs="WGS84", lon_wgs=float(lon[i]),
+                          lat_wgs=float(lat[i]), lon_gcj=float(lon[i]), lat_gcj=float(lat[i]),
+                          source=cam_id, camera_ids=(cam_id,), text="", state=AlarmState.NEW, received=epoch,
+                          count=1, last_time=_iso(epoch, tz), last_epoch=epoch, last_received=epoch,
+                          subdistrict=sub, updated=epoch)
+                hist, state, updated, unit = _workflow(rng, a, prof, frac, tz, self.units)
+                transitions.extend(hist)
+                if unit is not None:
+                    arrivals.append(unit)
+                alarms.append(Alarm(**{**a.__dict__, "state": state, "updated": updated,
+                                       "assigned_unit": unit[1] if unit else ""}))
+        return alarms, transitions, arrivals, _camera_day(rng, self.ids, self.chronic, plan, midnight)
 
 
 def _operator(hour: int, day_k: int) -> str:

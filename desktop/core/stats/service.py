@@ -140,4 +140,5 @@ def attach_statistics(session) -> StatisticsService:
     if keeper is not None:
         keeper.tz = tz
         keeper.cell_of = svc.locator.cell_of
+        keeper.cells_of = svc.locator.cells_of
     return svc

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import struct
+from collections import Counter
 from collections import defaultdict
 from datetime import date, datetime, tzinfo
 from typing import Callable, Iterable
@@ -127,22 +129,19 @@ def month_index(d: date) -> int:
 
 
 def _encode(hist: dict[int, int]) -> bytes:
-    a = np.empty(len(hist), HIST_DTYPE)
+    """(bin, count) pairs, sorted by bin, little-endian u16 + u32 (the layout of :data:`HIST_DTYPE`)."""
     items = sorted(hist.items())
-    a["b"] = [k for k, _ in items]
-    a["n"] = [v for _, v in items]
-    return a.tobytes()
+    return struct.pack("<" + "HI" * len(items), *(x for kv in items for x in kv))
 
 
 def _decode(blob: bytes) -> dict[int, int]:
-    a = np.frombuffer(blob, HIST_DTYPE)
-    return dict(zip(a["b"].tolist(), a["n"].tolist()))
+    return dict(struct.iter_unpack("<HI", blob))
 
 
 class _AlarmKey:
     """What the summaries need of an alarm: local day, month, hour, type, sub-district, cell."""
 
-    __slots__ = ("day", "month", "hour", "type", "sub", "cell", "received")
+    __slots__ = ("day", "month", "hour", "type", "sub", "cell", "received")  # cell: placed at the batch's end
 
     def __init__(self, day, month, hour, type_, sub, cell, received):
         self.day, self.month, self.hour = day, month, hour
@@ -157,12 +156,17 @@ class SummaryKeeper:
     the first write (the session sets them when the district is known).
     """
 
-    def __init__(self, tz: tzinfo | None = None, cell_of: Callable[[float, float], str] | None = None):
+    def __init__(self, tz: tzinfo | None = None, cell_of: Callable[[float, float], str] | None = None,
+                 cells_of: Callable | None = None):
         if tz is None:
             from desktop.core.localtime import district_zone
             tz = district_zone()
         self.tz = tz
         self.cell_of = cell_of
+        # cells_of(lon array, lat array) -> list of cell ids: the same as cell_of for many
+        # points at once; a batch's new alarms are placed together when the batch ends.
+        self.cells_of = cells_of
+        self._new: list[tuple[int, int, str, float, float]] = []  # (day, month, type, lon, lat)
         self._keys: dict[str, _AlarmKey] = {}  # alarms seen in the current batch
         self._resp: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self._camera_last: dict[str, tuple[str, float]] | None = None
@@ -199,6 +203,7 @@ class SummaryKeeper:
             while rows := cur.fetchmany(5000):
                 for r in rows:
                     self.alarm_added(conn, *r)
+                self.place_new(conn)
                 self._keys.clear()
             cur = conn.execute("SELECT alarm_id, to_state, operator, epoch FROM transitions ORDER BY seq")
             while rows := cur.fetchmany(5000):
@@ -217,19 +222,24 @@ class SummaryKeeper:
         finally:
             self._keys.clear()
             self._resp.clear()
+            self._new.clear()
 
     # --- hooks (inside a journal transaction) -----------------------------------------------
     def _key(self, type_: str, epoch: float, sub: str, lon_wgs: float, lat_wgs: float, received: float) -> _AlarmKey:
         dt = datetime.fromtimestamp(float(epoch), self.tz)
         d = dt.date()
-        cell = ""
-        if self.cell_of is not None:
-            try:
-                cell = self.cell_of(float(lon_wgs), float(lat_wgs)) or ""
-            except Exception:  # noqa: BLE001 - a bad locator must not lose the alarm
-                log.exception("cell_of failed for (%s, %s)", lon_wgs, lat_wgs)
-        return _AlarmKey(d.toordinal(), d.year * 12 + d.month - 1, dt.hour, type_, sub or "", cell,
+        return _AlarmKey(d.toordinal(), d.year * 12 + d.month - 1, dt.hour, type_, sub or "", "",
                          float(received or epoch))
+
+    def _cells(self, lon: list[float], lat: list[float]) -> list[str]:
+        try:
+            if self.cells_of is not None:
+                return [c or "" for c in self.cells_of(np.asarray(lon, float), np.asarray(lat, float))]
+            if self.cell_of is not None:
+                return [self.cell_of(x, y) or "" for x, y in zip(lon, lat)]
+        except Exception:  # noqa: BLE001 - a bad locator must not lose the alarms
+            log.exception("placing %d alarms in grid cells failed", len(lon))
+        return [""] * len(lon)
 
     def alarm_added(self, conn: sqlite3.Connection, alarm_id: str, type_: str, epoch: float, sub: str,
                     lon_wgs: float, lat_wgs: float, received: float) -> None:
@@ -237,10 +247,7 @@ class SummaryKeeper:
         k = self._key(type_, epoch, sub, lon_wgs, lat_wgs, received)
         self._keys[alarm_id] = k
         conn.execute(self._hour_sql[k.hour], (k.day, k.type, k.sub))
-        conn.execute("INSERT INTO stat_cell_day VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET n = n + 1",
-                     (k.day, k.type, k.cell))
-        conn.execute("INSERT INTO stat_cell_month VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET n = n + 1",
-                     (k.month, k.type, k.cell))
+        self._new.append((k.day, k.month, k.type, float(lon_wgs), float(lat_wgs)))
 
     def _lookup(self, conn: sqlite3.Connection, alarm_id: str) -> _AlarmKey | None:
         k = self._keys.get(alarm_id)
@@ -297,8 +304,22 @@ class SummaryKeeper:
                          (period, metric, type_, who, _encode(merged)))
         self._resp.clear()
 
+    def place_new(self, conn: sqlite3.Connection) -> None:
+        """Count the batch's new alarms in their grid cells (placed all at once)."""
+        if not self._new:
+            return
+        cells = self._cells([r[3] for r in self._new], [r[4] for r in self._new])
+        by_day = Counter((r[0], r[2], c) for r, c in zip(self._new, cells))
+        by_month = Counter((r[1], r[2], c) for r, c in zip(self._new, cells))
+        conn.executemany("INSERT INTO stat_cell_day VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                         [(*k, n) for k, n in by_day.items()])
+        conn.executemany("INSERT INTO stat_cell_month VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                         [(*k, n) for k, n in by_month.items()])
+        self._new.clear()
+
     def end_batch(self, conn: sqlite3.Connection) -> None:
         """Called before the batch commits."""
+        self.place_new(conn)
         if self._resp:
             self.flush(conn)
         self._keys.clear()
@@ -306,6 +327,7 @@ class SummaryKeeper:
     def abort_batch(self) -> None:
         """The batch rolled back: forget what it gathered (and the cached camera states)."""
         self._keys.clear()
+        self._new.clear()
         self._resp.clear()
         self._camera_last = None
 
