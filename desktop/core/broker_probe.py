@@ -11,6 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from desktop.core.i18n import tr
 from desktop.core.user_settings import SettingsError, check_broker_url
 
 
@@ -50,14 +51,16 @@ def probe_broker(url: str, timeout_s: float = 3.0) -> ProbeResult:
         client.connect(host, port, keepalive=10)  # the TCP part: a refusal raises at once
         client.loop_start()
         if not done.wait(timeout_s):
-            return ProbeResult(False, f"no answer from {host}:{port} within {timeout_s:.0f} s")
+            return ProbeResult(False, tr("no answer from {host}:{port} within {s:.0f} s", host=host, port=port, s=timeout_s))
         reason = outcome["reason"]
         ms = (time.perf_counter() - t0) * 1000.0
         if getattr(reason, "is_failure", False):
-            return ProbeResult(False, f"{host}:{port} refused the connection: {reason}", ms)
-        return ProbeResult(True, f"connected to {host}:{port} in {ms:.0f} ms", ms)
+            return ProbeResult(False, tr("{host}:{port} refused the connection: {reason}", host=host, port=port,
+                                                 reason=reason), ms)
+        return ProbeResult(True, tr("connected to {host}:{port} in {ms:.0f} ms", host=host, port=port, ms=ms), ms)
     except OSError as exc:
-        return ProbeResult(False, f"cannot reach {host}:{port}: {exc.strerror or exc}")
+        return ProbeResult(False, tr("cannot reach {host}:{port}: {err}", host=host, port=port,
+                                              err=exc.strerror or exc))
     finally:
         try:
             client.disconnect()

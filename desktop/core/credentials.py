@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from desktop.core.i18n import tr
+
 ALL = "*"
 
 
@@ -50,11 +52,11 @@ class CredentialStore:
     def put(self, cred: Credential) -> None:
         scope = cred.scope.strip()
         if not scope:
-            raise CredentialError("scope: name a camera id, a host[:port] or * for every camera")
+            raise CredentialError(tr("scope") + ": " + tr("name a camera id, a host[:port] or * for every camera"))
         if not cred.user:
-            raise CredentialError(f"user: empty for {scope}")
+            raise CredentialError(tr("user") + ": " + tr("empty for {scope}", scope=scope))
         if any(c in cred.user for c in ":@/"):
-            raise CredentialError(f"user: ':', '@' and '/' cannot be in a user name ({scope})")
+            raise CredentialError(tr("user") + ": " + tr("':', '@' and '/' cannot be in a user name ({scope})", scope=scope))
         with self._lock:
             self._by_scope[scope] = Credential(scope, cred.user, cred.password)
 
@@ -120,7 +122,7 @@ class CredentialStore:
                 out.put(Credential(scope, str(store.value(f"credentials/{i}/user", "") or ""),
                                    str(store.value(f"credentials/{i}/password", "") or "")))
             except CredentialError as exc:
-                problems.append(f"saved camera credential {i + 1}: {exc}")
+                problems.append(tr("Saved camera credential {n} dropped: {err}", n=i + 1, err=exc))
         return out, problems
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Iterable, Protocol
 
+from desktop.core.i18n import tr
+
 LANGUAGES = ("zh_CN", "en")
 #: theme id -> (type scale). One palette (the dark control-room one) in two type sizes.
 THEMES = {"dark": 1.0, "dark-large": 1.25}
@@ -25,7 +27,7 @@ class SettingsError(ValueError):
     """A setting that cannot be used; ``field`` names it (for the dialog to point at)."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{tr(field)}: {message}")
         self.field = field
 
 
@@ -74,15 +76,17 @@ class UserSettings:
         if self.broker:
             check_broker_url(self.broker)
         if self.language and self.language not in LANGUAGES:
-            raise SettingsError("language", f"{self.language!r} is not one of {', '.join(LANGUAGES)}")
+            raise SettingsError("language", tr("{value} is not one of {choices}", value=repr(self.language),
+                                                  choices=", ".join(LANGUAGES)))
         if self.theme not in THEMES:
-            raise SettingsError("theme", f"{self.theme!r} is not one of {', '.join(THEMES)}")
+            raise SettingsError("theme", tr("{value} is not one of {choices}", value=repr(self.theme),
+                                               choices=", ".join(THEMES)))
         self.wall_id = self.wall_id.strip()
         if self.wall_id and not all(c.isalnum() or c in "-_." for c in self.wall_id):
-            raise SettingsError("wall_id", "use letters, digits, '-', '_' or '.' (it is part of MQTT topics)")
+            raise SettingsError("wall_id", tr("use letters, digits, '-', '_' or '.' (it is part of MQTT topics)"))
         self.operator = " ".join(self.operator.split())
         if len(self.operator) > 64:
-            raise SettingsError("operator", "at most 64 characters")
+            raise SettingsError("operator", tr("at most {n} characters", n=64))
         return self
 
     # -- the store -------------------------------------------------------------------------
@@ -99,7 +103,7 @@ class UserSettings:
             try:
                 trial.validate()
             except SettingsError as exc:
-                problems.append(f"saved setting {exc}")
+                problems.append(tr("Saved setting dropped: {err}", err=exc))
                 continue
             setattr(out, f.name, getattr(trial, f.name))
         return out, problems
@@ -136,13 +140,13 @@ def check_broker_url(url: str) -> tuple[str, int, bool]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise SettingsError("broker", f"{url!r} is not a URL: {exc}") from None
+        raise SettingsError("broker", tr("{url} is not a URL: {err}", url=repr(url), err=exc)) from None
     if parts.scheme not in ("mqtt", "mqtts"):
-        raise SettingsError("broker", f"{url!r} must start with mqtt:// or mqtts://")
+        raise SettingsError("broker", tr("{url} must start with mqtt:// or mqtts://", url=repr(url)))
     if not parts.hostname:
-        raise SettingsError("broker", f"{url!r} has no host")
+        raise SettingsError("broker", tr("{url} has no host", url=repr(url)))
     if parts.path not in ("", "/") or parts.query:
-        raise SettingsError("broker", f"{url!r}: only mqtt://HOST:PORT, no path or query")
+        raise SettingsError("broker", tr("{url}: only mqtt://HOST:PORT, no path or query", url=repr(url)))
     tls = parts.scheme == "mqtts"
     return parts.hostname, port or (8883 if tls else 1883), tls
 

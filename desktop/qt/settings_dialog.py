@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = (("", "System default"), ("zh_CN", "中文（简体）"), ("en", "English"))
 THEME_NAMES = (("dark", "Dark (control room)"), ("dark-large", "Dark, large type"))
 OK_COLOR, ERR_COLOR = "#81c784", "#ff6e6e"
+DEFAULT_WALL_ID = "main"  # what a wall-mode instance shows when no id is set (Config.wall_id)
 
 
 class _ProbeRelay(QObject):
@@ -119,7 +120,7 @@ class SettingsDialog(QDialog):
         f2.addRow(tr("Theme"), self.theme)
         self.wall_id = QLineEdit(settings.wall_id)
         self.wall_id.setObjectName("wall_id")
-        self.wall_id.setPlaceholderText("main")
+        self.wall_id.setPlaceholderText(DEFAULT_WALL_ID)
         f2.addRow(tr("Wall id"), self.wall_id)
         self.operator = QLineEdit(settings.operator)
         self.operator.setObjectName("operator")
@@ -194,7 +195,7 @@ class SettingsDialog(QDialog):
             try:
                 out.put(Credential(scope, user, password))
             except CredentialError as exc:
-                raise SettingsError(f"credentials row {i}", str(exc)) from None
+                raise SettingsError(tr("credentials row {n}", n=i), str(exc)) from None
         return out
 
     def show_error(self, text: str) -> None:
