@@ -49,7 +49,7 @@ class DemoBoat:
     offset_s: float = 0.0
 
     def at(self, t: float) -> tuple[float, float, float, float]:
-        """(lon, lat, heading_deg, speed_kn) at epoch ``t``: constant speed along the path."""
+        """(lon, lat, heading_deg, speed_kn) ``t`` seconds into the demo: constant speed along the path."""
         lon, lat = np.asarray(self.lon), np.asarray(self.lat)
         kx = math.radians(1.0) * _R * math.cos(math.radians(float(lat.mean())))
         ky = math.radians(1.0) * _R
@@ -128,16 +128,27 @@ def demo_boats(district: Any, waters: WatchedWaters | None = None, max_radars: i
                 turn = p
                 depth = float(d)
                 break
-        for swing in ((12, 120.0), (6, 60.0), (0, 0.0)) if turn is not None else ():
-            # in from one side, a short loop in the band, out to the other side — wholly at sea
-            start = _offset(lon, lat, best + swing[0], min(out, best_len))
-            far = _offset(lon, lat, best - swing[0], min(out, best_len))
-            inner = _offset(lon, lat, best, max(depth - swing[1], 120.0))
-            path = [start, turn, inner, far, start] if swing[0] else [start, turn, start]
-            if _at_sea(land, path):
+        if turn is not None:
+            reach = min(out, best_len)
+
+            def outer(sign):  # a point far out, at sea and outside the watched waters, reached at sea
+                for swing in (12, 20, 30, 40):
+                    for dist in (reach, reach * 0.85, reach * 0.7):
+                        q = _offset(lon, lat, best + sign * swing, dist)
+                        if not land.contains(shapely.Point(q)) and not waters.inside_many([q[0]], [q[1]])[0] \
+                                and _at_sea(land, [q, turn]):
+                            return q
+                return None
+            start, far = outer(+1), outer(-1)
+            inner = _offset(lon, lat, best, max(depth - 120.0, 120.0))
+            if start is not None:
+                # in from outside the band, a short loop inside it, out again (to the other side
+                # when that is at sea too)
+                path = [start, turn, inner, far, start] if far is not None and _at_sea(land, [inner, far, start]) \
+                    else [start, turn, inner, start] if _at_sea(land, [inner, start]) else [start, turn, start]
+                # staggered: boat n appears at its start n × 97 s into the demo
                 boats.append(DemoBoat(rid, f"D{n + 1}A", tuple(q[0] for q in path), tuple(q[1] for q in path),
-                                      offset_s=n * 97.0))
-                break
+                                      offset_s=-n * 97.0))
         for lane, spread in ((0.8, 35), (0.9, 30), (0.95, 22), (0.95, 14), (0.7, 14), (0.85, 10)):
             # across the radar's sea, wholly outside the band and off land
             lane *= rng
@@ -162,6 +173,7 @@ class RadarDemo:
         self._now = clock.time if clock is not None else _time.time
         self.period_s = period_s
         self.boats = demo_boats(district, waters)
+        self.t0 = self._now()  # the boats' paths start when the demo does
         self.radars = sorted({b.radar for b in self.boats})
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -176,7 +188,9 @@ class RadarDemo:
             for b in self.boats:
                 if b.radar != radar:
                     continue
-                lon, lat, heading, speed = b.at(t)
+                if t - self.t0 + b.offset_s < 0:
+                    continue  # not in the radar's sight yet: boats come one after another
+                lon, lat, heading, speed = b.at(t - self.t0)
                 targets.append({"id": b.id, "lon": round(lon, 7), "lat": round(lat, 7),
                                 "heading_deg": round(heading, 1), "speed_kn": round(speed, 1)})
             out.append((f"pingan/radar/{radar}/targets",
