@@ -86,7 +86,7 @@ def test_urgent_alarm_takes_the_wall_and_resolving_gives_it_back(operator_and_wa
     video = display.videos["video"]
     shown = [video.tiles[i].camera_id for i in range(video.tile_count)]
     assert shown[0] == "CAM003"  # the alarm's own camera first, then those covering its point
-    assert display.captions["video"].text == "A1"
+    assert display.captions["video"].text == "A1  help"
     assert any(m.marker for m in display.maps.values())
     img = display.picture()
     assert not img.isNull() and img.width() == 1280

@@ -153,7 +153,8 @@ class WallController:
         """Advance the alarm rules; returns the layout to show when it changed, else None."""
         claim = self.takeover.tick(self.clock())
         alarm_id = claim.alarm_id if claim is not None else None
-        target = self.base if claim is None else alarm_preset(self.base, claim)
+        target = self.base if claim is None else alarm_preset(
+            self.base, claim, label=f"{claim.alarm_id}  {claim.text}".strip())
         if self.shown is not None and target == self.shown and alarm_id == self.showing_alarm:
             return None
         self.shown, self.showing_alarm = target, alarm_id

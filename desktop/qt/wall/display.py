@@ -296,7 +296,9 @@ class WallDisplay(QObject):
                 self.videos[reg.id] = vw
                 used_videos.add(reg.id)
                 vw.setParent(win)
-                vw.setGeometry(geom)
+                # a caption (an alarm preset says which alarm) takes a band above the tiles
+                band = max(40, h // 12) if reg.label else 0
+                vw.setGeometry(geom.adjusted(0, band, 0, 0))
                 vw.show()
                 state = {"layout": reg.video["layout"], "tiles": reg.video["tiles"]}
                 vw.apply_layout_state(state)
@@ -304,10 +306,12 @@ class WallDisplay(QObject):
                 if tour:
                     vw.start_tour(tour["cameras"], tour["interval_s"], tour.get("tile"))
                 cap = self.captions.get(reg.id)
-                if cap is None or cap.parent() is not vw:
-                    cap = CaptionOverlay(vw)
+                if cap is None or cap.parent() is not win:
+                    if cap is not None:
+                        cap.deleteLater()
+                    cap = CaptionOverlay(win)
                     self.captions[reg.id] = cap
-                cap.setGeometry(0, 0, w, max(40, h // 12))
+                cap.setGeometry(geom.x(), geom.y(), w, max(1, band))
                 cap.set_text(reg.label)
                 cap.raise_()
             elif reg.kind == "ticker":
@@ -332,7 +336,9 @@ class WallDisplay(QObject):
             vw = self.videos.pop(rid)
             vw.stop()  # players closed at once: nothing decodes for a region no longer shown
             vw.deleteLater()
-            self.captions.pop(rid, None)
+            cap = self.captions.pop(rid, None)
+            if cap is not None:
+                cap.deleteLater()
         self.shown = layout
         self._refresh_tickers()
         self._pending = (layout.revision, alarm_id or "", t0)

@@ -100,10 +100,11 @@ class WallMapPiece(MapCanvas):
 
 
 def _caption(p: QPainter, text: str, width: int, px: int) -> None:
-    p.setFont(_font(px, bold=True))
+    p.setFont(_font(int(px * 0.7), bold=True))
     h = int(px * 1.6)
-    p.fillRect(0, 0, width, h, QColor(180, 10, 30, 220))
+    p.fillRect(0, 0, width, h, QColor(180, 10, 30, 230))
     p.setPen(QColor("#ffffff"))
+    text = p.fontMetrics().elidedText(text, Qt.ElideRight, int(width - px))
     p.drawText(QRectF(px * 0.5, 0, width - px, h), Qt.AlignVCenter | Qt.AlignLeft, text)
 
 
@@ -123,7 +124,7 @@ class CaptionOverlay(QWidget):
     def paintEvent(self, e) -> None:  # noqa: N802
         if self.text:
             p = QPainter(self)
-            _caption(p, self.text, self.width(), max(24, self.parent().height() // 22))
+            _caption(p, self.text, self.width(), max(16, int(self.height() / 1.6)))
             p.end()
 
 
