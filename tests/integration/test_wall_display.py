@@ -73,10 +73,16 @@ def wall_world(mqtt_broker, rtsp_server, tmp_path):
 
 def test_wall_follows_layouts_alarms_and_survives_restarts(wall_world, tmp_path):
     w, watcher = wall_world, wall_world["watcher"]
+    # set on a workstation before the wall started: retained, with the alarm in it
+    early = alarm(90, cam=8, priority=2)
+    watcher.publish("pingan/alarm/WB-0090/state", {**resolved("WB-0090"), "state": "acknowledged", "alarm": early},
+                    retain=True)
     wall = w["start"]("pics1")
     st = watcher.wait(WALL, lambda s: s.get("online"), 60)
     assert st is not None, wall.log_text()[-3000:]
     assert st["started_from"] == "default" and st["applied_revision"] == 0
+    st = watcher.wait(WALL, lambda s: {"id": "WB-0090", "priority": 2, "state": "acknowledged"} in s.get("ticker", []), 10)
+    assert st is not None, "the late-starting wall does not list the alarm acknowledged before it started"
 
     # 1. a layout sent and shown, with its video live
     rev = next_revision(0)

@@ -105,8 +105,10 @@ class WallController:
 
     # -- alarms -----------------------------------------------------------------------------
     def alarm(self, alarm_id: str, priority: int, lon_wgs: float, lat_wgs: float, *, type: str = "",
-              text: str = "", epoch: float | None = None, cameras: Iterable[str] = (), subdistrict: str = "") -> None:
-        """A new alarm (or a repeat): listed on the ticker; an urgent one claims the wall."""
+              text: str = "", epoch: float | None = None, cameras: Iterable[str] = (), subdistrict: str = "",
+              arrived: float | None = None) -> None:
+        """A new alarm (or a repeat): listed on the ticker; an urgent one claims the wall.
+        ``arrived``: when it happened, for one learnt late (from a retained state); default now."""
         now = self.clock()
         item = self.alarms.get(alarm_id)
         if item is None:
@@ -122,7 +124,9 @@ class WallController:
             return
         if self.takeover.claims(priority):
             cams = list(self.cameras_for(alarm_id, lon_wgs, lat_wgs, list(cameras)))
-            self.takeover.alarm(Claim(alarm_id, int(priority), lon_wgs, lat_wgs, cams, text), now)
+            claim = Claim(alarm_id, int(priority), lon_wgs, lat_wgs, cams, text,
+                          arrived=min(now, arrived) if arrived else 0.0)
+            self.takeover.alarm(claim, now)
 
     def alarm_state(self, alarm_id: str, state: str) -> None:
         """A workflow change made on a workstation (live, or retained from before we started)."""
@@ -171,4 +175,5 @@ class WallController:
                 "visible_at": self.visible_at, "tiles": tiles, "screens": screens,
                 "started_from": self.started_from, "rejected": self.rejected,
                 "ignored_older": self.ignored_older, "last_error": self.last_error,
+                "ticker": [{"id": a.alarm_id, "priority": a.priority, "state": a.state} for a in self.ticker(10)],
                 "version": PROGRAM_VERSION, "time": time.time()}

@@ -62,8 +62,12 @@ def make_controller(cfg: Config, district, wall_id: str | None = None) -> WallCo
 
 def alarm_router(display: WallDisplay):
     """Feed messages (topic, raw bytes) → the display's alarm signals (called in the link's thread)."""
-    from desktop.core.feeds.schema import AlarmMessage, PayloadError, StateMessage, parse
+    from desktop.core.feeds.schema import AlarmMessage, PayloadError, StateMessage, fill_positions, parse
     counts = {"rejected": 0}
+
+    def alarm_kwargs(m, arrived=None):
+        return dict(alarm_id=m.id, priority=m.priority, lon_wgs=m.lon_wgs, lat_wgs=m.lat_wgs, type=m.type,
+                    text=m.text, epoch=m.epoch, cameras=list(m.camera_ids), arrived=arrived)
 
     def route(topic: str, payload: bytes) -> None:
         if not payload:
@@ -76,11 +80,14 @@ def alarm_router(display: WallDisplay):
                 log.warning("wall: alarm feed payload rejected on %s: %s", topic, err)
             return
         if isinstance(m, AlarmMessage):
-            display.alarm_arrived.emit(dict(alarm_id=m.id, priority=m.priority, lon_wgs=m.lon_wgs,
-                                            lat_wgs=m.lat_wgs, type=m.type, text=m.text, epoch=m.epoch,
-                                            cameras=list(m.camera_ids)))
+            display.alarm_arrived.emit(alarm_kwargs(m))
         elif isinstance(m, StateMessage):
+            # the state first: an alarm learnt with its state closed must not claim the wall
             display.alarm_state_arrived.emit(m.alarm_id, m.state.value)
+            if m.alarm is not None:
+                # a retained state carries its alarm: a wall that starts late lists it too; it
+                # counts as having arrived when it happened (an old one does not take the wall)
+                display.alarm_arrived.emit(alarm_kwargs(fill_positions([m.alarm])[0], arrived=m.alarm.epoch))
     route.counts = counts
     return route
 

@@ -106,8 +106,8 @@ class WallDisplay(QObject):
         self._state_at = 0.0
         self.layout_arrived.connect(self._on_layout)
         self.layout_failed.connect(self._on_layout_error)
-        self.alarm_arrived.connect(lambda kw: (self.controller.alarm(**kw), self._tick()))
-        self.alarm_state_arrived.connect(lambda aid, st: (self.controller.alarm_state(aid, st), self._tick()))
+        self.alarm_arrived.connect(self._on_alarm)
+        self.alarm_state_arrived.connect(self._on_alarm_state)
         self.link_changed.connect(self._on_link)
         self._timer = QTimer(self)
         self._timer.setInterval(250)
@@ -224,6 +224,17 @@ class WallDisplay(QObject):
         if status == "connected":
             self._publish()
 
+    def _on_alarm(self, kw: dict) -> None:
+        self.controller.alarm(**kw)
+        if self.controller.takeover.claims(kw["priority"]):
+            self._tick()  # at once: the urgent alarm's cameras are what the wall is for
+        # others reach the ticker with the next timer tick (a flood costs four refreshes a second)
+
+    def _on_alarm_state(self, alarm_id: str, state: str) -> None:
+        self.controller.alarm_state(alarm_id, state)
+        if alarm_id == self.controller.showing_alarm:
+            self._tick()
+
     def _tick(self) -> None:
         layout = self.controller.tick()
         if layout is not None:
@@ -231,6 +242,8 @@ class WallDisplay(QObject):
             self._publish()  # what it shows now (again once its video is live)
         if self.controller.ticker_changed():
             self._refresh_tickers()
+            if time.monotonic() - self._state_at >= 1.0:
+                self._publish()  # the state lists the ticker: workstations see what the wall lists
         for m in self.maps.values():
             if m.marker:
                 m.update()
