@@ -109,6 +109,13 @@ def test_wall_follows_layouts_alarms_and_survives_restarts(wall_world, tmp_path)
     st = watcher.wait(WALL, lambda s: s.get("visible_revision") == rev2, 30)
     assert st is not None and st["layout_name"] == "newer"
     assert [t["camera"] for t in st["tiles"]] == ["CAM002"]
+    # hostile documents change nothing and are reported with what was wrong
+    watcher.channel.client.publish(f"pingan/wall/{WALL}/layout", b"\xff{not json", qos=1).wait_for_publish(5)
+    bad = video_layout(WALL, rev2 + 50, ["CAM003"], layout="1").to_json()
+    bad["regions"][1]["colspan"] = 9
+    watcher.publish(f"pingan/wall/{WALL}/layout", bad)
+    st = watcher.wait(WALL, lambda s: s.get("rejected", 0) >= 2, 10)
+    assert st is not None and st["applied_revision"] == rev2 and "regions[1].colspan" in st["last_error"]
 
     # 3. an urgent alarm takes the wall over with its cameras; resolving it reverts
     a = alarm(1, cam=4)
