@@ -166,7 +166,8 @@ class Tile:
         """(name px, info px, padding) for this tile's size."""
         w, h = self.rect.width(), self.rect.height()
         basis = min(h, w * 9 // 16)  # a tall narrow tile sizes type by its width
-        px = max(11, min(26, int(basis / 15 * font_scale)))
+        # the cap grows with the scale: the display wall is read from ten metres
+        px = max(11, min(int(26 * max(1.0, font_scale / 1.4)), int(basis / 15 * font_scale)))
         small = max(10, min(20, int(px * 0.8)))
         return px, small, max(4, px // 3)
 

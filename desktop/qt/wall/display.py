@@ -56,6 +56,8 @@ class WallScreenWindow(QWidget):
     def __init__(self, index: int):
         super().__init__(None, Qt.Window | Qt.FramelessWindowHint)
         self.index = index
+        self.group: list[int] = []  # indices of the screens it covers
+        self.origin = (0, 0)  # its top-left on the desktop
         self.setWindowTitle(tr("Pingan Desk wall"))
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self.setCursor(Qt.BlankCursor)
@@ -152,10 +154,13 @@ class WallDisplay(QObject):
 
     def build_windows(self) -> None:
         """(Re)create the windows for the screens there are now."""
+        for vw in self.videos.values():
+            vw.setParent(None)  # kept (and its players): placed again in the new windows
+        for store in (self.maps, self.tickers, self.clocks, self.captions):
+            for widget in store.values():
+                widget.deleteLater()
+            store.clear()
         for w in self.windows:
-            for child in w.findChildren(QWidget):
-                if child.parent() is w:
-                    child.setParent(None)
             w.close()
             w.deleteLater()
         self.windows = []
@@ -175,7 +180,7 @@ class WallDisplay(QObject):
             y0 = min(self.screens[i].y for i in group)
             x1 = max(self.screens[i].x + self.screens[i].width for i in group)
             y1 = max(self.screens[i].y + self.screens[i].height for i in group)
-            win._group, win._origin = group, (x0, y0)
+            win.group, win.origin = group, (x0, y0)
             win.setGeometry(QRect(x0, y0, x1 - x0, y1 - y0))
             if not self.settings.fullscreen:
                 win.setWindowFlags(Qt.Window)
@@ -189,10 +194,6 @@ class WallDisplay(QObject):
             self.windows.append(win)
         log.info("wall: %d screen(s), %d window(s)%s", len(self.screens), len(self.windows),
                  f", bezel {self.settings.bezel_px}" if any(self.settings.bezel_px) else "")
-        self.maps.clear()
-        self.tickers.clear()
-        self.clocks.clear()
-        self.captions.clear()
         if self.shown is not None:
             layout, self.shown = self.shown, None
             self._show(layout, self.controller.showing_alarm)
@@ -204,9 +205,9 @@ class WallDisplay(QObject):
 
     def _window_of(self, screen: int) -> tuple[WallScreenWindow, tuple]:
         for w in self.windows:
-            if screen in w._group:
+            if screen in w.group:
                 s = self.screens[screen]
-                return w, (s.x - w._origin[0], s.y - w._origin[1])
+                return w, (s.x - w.origin[0], s.y - w.origin[1])
         return self.windows[0], (0, 0)
 
     # -- inputs ------------------------------------------------------------------------------
