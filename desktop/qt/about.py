@@ -96,6 +96,8 @@ class AboutDialog(QDialog):
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         table.setEditTriggers(QTableWidget.NoEditTriggers)
+        table.setSelectionMode(QTableWidget.NoSelection)
+        table.setFocusPolicy(Qt.NoFocus)
         for row, (name, version) in enumerate(self.versions):
             table.setItem(row, 0, QTableWidgetItem(name))
             table.setItem(row, 1, QTableWidgetItem(version))
@@ -181,7 +183,10 @@ class ShortcutSheet(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         for r, (where, text, keys) in enumerate(self.rows):
             for c, value in enumerate((where, text, keys or "—")):
                 item = QTableWidgetItem(value)
@@ -191,8 +196,6 @@ class ShortcutSheet(QDialog):
                     f.setBold(bool(keys))
                     item.setFont(f)
                 self.table.setItem(r, c, item)
-        self.table.resizeColumnToContents(0)
-        self.table.resizeColumnToContents(2)
         lay.addWidget(self.table, 1)
         hint = QLabel(tr("On the map: arrow keys pan, + and − zoom, Home frames the district."))
         hint.setStyleSheet(f"color: {TEXT_DIM};")
@@ -201,7 +204,7 @@ class ShortcutSheet(QDialog):
         buttons.button(QDialogButtonBox.Close).setText(tr("Close"))
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(640, 560)
+        self.resize(720, 600)
 
     def _apply_filter(self, text: str) -> None:
         t = text.strip().lower()

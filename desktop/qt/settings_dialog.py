@@ -72,6 +72,7 @@ class SettingsDialog(QDialog):
         self.probe_label = QLabel("")
         self.probe_label.setObjectName("probe-result")
         self.probe_label.setWordWrap(True)
+        self.broker.textChanged.connect(lambda _t: self.probe_label.setText(""))  # a result is for the URL tested
         f1.addRow("", self.probe_label)
         lay.addWidget(feeds)
 
