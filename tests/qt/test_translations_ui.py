@@ -98,6 +98,12 @@ def zh_window(qtbot, tmp_path, monkeypatch, qapp, request):
     session = Session(cfg, d, w.projection, journal_path=tmp_path / "alarms.sqlite", demo_feed=False).start()
     mgr = start_plugins(w, cfg, d, bus=session.bus, services=session.services())
     attach_operator_tools(qapp, w, session, cfg, d)
+    # what app.run attaches besides: the radar layers and the wall sender
+    from desktop.qt.map.radar_layer import attach_radar
+    attach_radar(w, d, w.stream_hub, session.clock)
+    from desktop.qt import app as app_mod
+    if hasattr(app_mod, "attach_wall"):
+        app_mod.attach_wall(w, session, cfg, d)
     prefs = attach_preferences(qapp, w, cfg, load_preferences(cfg), d)
     w.resize(1600, 960)
     w.show()
