@@ -17,7 +17,7 @@ import pytest
 from desktop.bench.wall import WallProcess, WallWatcher, alarm, resolved, video_layout, write_rtsp_district
 from desktop.core.wall.layout import next_revision
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 WALL = "hall"
 
@@ -52,7 +52,7 @@ def wall_world(mqtt_broker, rtsp_server, tmp_path):
                                                            (rtsp_server.url("cam2"), rtsp_server.url("cam2s"))], 12)
     cfg = tmp_path / "wall.toml"
     cfg.write_text("[wall]\ndwell_s = 1\ntimeout_s = 120\n")
-    world = {"district": district, "cfg": cfg, "data": tmp_path / "data", "broker": mqtt_broker,
+    world = {"district": district, "cfg": cfg, "rtsp": rtsp_server, "data": tmp_path / "data", "broker": mqtt_broker,
              "url": f"mqtt://{mqtt_broker.host}:{mqtt_broker.port}", "procs": []}
 
     def start(pictures: str, broker=True):
@@ -153,3 +153,22 @@ def test_wall_follows_layouts_alarms_and_survives_restarts(wall_world, tmp_path)
         assert st["applied_revision"] == rev2 and st["visible_revision"] == rev2
     finally:
         watcher2.close()
+
+    # 5. unattended: the cameras' server dies and comes back, the tiles recover by themselves
+    rtsp = w["rtsp"]
+    rtsp.kill()
+    watcher3 = WallWatcher(w["broker"].host, w["broker"].port)
+    try:
+        st = watcher3.wait(WALL, lambda s: s.get("tiles") and s["tiles"][0]["state"] != "live", 20)
+        assert st is not None, "the wall still reports live video from a dead server"
+        rtsp.restart()
+        st = watcher3.wait(WALL, lambda s: s.get("tiles") and s["tiles"][0]["state"] == "live", 40)
+        assert st is not None, wall2.log_text()[-3000:]
+        # and the broker going away while the wall runs: it comes back online by itself
+        w["broker"].stop()
+        w["broker"].start()
+        t2 = time.time()
+        st = watcher3.wait(WALL, lambda s: s.get("online") and (s.get("time") or 0) > t2, 40)
+        assert st is not None and st["applied_revision"] == rev2
+    finally:
+        watcher3.close()
