@@ -134,6 +134,11 @@ class Session:
         # first alarm is written; plugins read the figures through ``statistics``.
         from desktop.core.stats.service import attach_statistics
         self.statistics = attach_statistics(self)
+        if self.training:
+            # a training session's statistics are its own (its journal, on the simulated clock):
+            # no bundled history built into every new session folder (that is ~30 s of the
+            # plugins' two background workers, which the alarm panel needs for its unit offer)
+            self.statistics.history_path = None
 
     @property
     def operator(self) -> str:
