@@ -24,6 +24,8 @@ def test_round_trip_and_cameras():
     assert lay.region("video").video["tiles"] == ["C1", None, "C3", None]  # padded to the layout
     assert lay.cameras() == ["C1", "C3", "C7"]
     assert parse_layout(lay.dumps()) == lay
+    d["priority_hint"] = "high"  # a field of a later minor version: kept, not refused
+    assert parse_layout(d).to_json()["priority_hint"] == "high"
 
 
 @pytest.mark.parametrize("change, field", [

@@ -133,6 +133,8 @@ class WallLayout:
                "name": self.name, "sent_by": self.sent_by, "sent_at": self.sent_at,
                "grid": {"cols": self.cols, "rows": self.rows},
                "regions": [r.to_json() for r in self.regions]}
+        for k, v in self.extra.items():
+            out.setdefault(k, v)  # top-level fields of a later minor version survive a save
         return out
 
     def dumps(self) -> bytes:
