@@ -200,7 +200,10 @@ class Autopilot:
         elif plan.action == "ack":
             self._press("acknowledge", plan)
         else:
-            offered = self._wait(lambda: (lw := self._offer_list()) is not None and lw.count() >= plan.unit_choice)
+            # the offer is ranked on the plugins' background workers: give it time even when they
+            # are busy with something long (the simulated clock does not move meanwhile)
+            offered = self._wait(lambda: (lw := self._offer_list()) is not None and lw.count() >= plan.unit_choice,
+                                 10.0)
             lw = self._offer_list()
             if offered and lw is not None and plan.unit_choice > 1:
                 lw.setCurrentRow(plan.unit_choice - 1)  # picking another unit in the offer: a click
