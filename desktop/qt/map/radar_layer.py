@@ -18,10 +18,11 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
 
 from desktop.core.feeds.schema import PayloadError
 from desktop.core.geo.viewport import Viewport
+from desktop.core.localtime import format_local
 from desktop.core.radar._i18n import tr
 from desktop.core.radar.feed import parse_report
 from desktop.core.radar.tracks import TrackBoard
@@ -94,11 +95,14 @@ class WatersLayer(MapLayer):
             return
         p.save()
         p.setTransform(view_transform(vp, self.origin))
+        # hatched, not tinted: amber over the dark sea reads as grey land; a hatch reads as a zone
         c = QColor(WATERS_COLOR)
-        c.setAlpha(28)
+        c.setAlpha(90)
+        brush = QBrush(c, Qt.BDiagPattern)
+        brush.setTransform(QTransform.fromScale(1.0 / vp.scale, -1.0 / vp.scale))  # hatch in pixels
         p.setRenderHint(QPainter.Antialiasing, False)
         p.setPen(Qt.NoPen)
-        p.setBrush(c)
+        p.setBrush(brush)
         p.drawPath(self.path)
         p.setRenderHint(QPainter.Antialiasing, True)
         pen = QPen(QColor(WATERS_COLOR), 1.2, Qt.DashLine)
@@ -247,8 +251,9 @@ class RadarLayer(MapLayer):
         title = tr("Radar target {id} ({radar}): {speed:.1f} kn, heading {heading:03.0f}°, {where}",
                    id=t.id, radar=t.radar, speed=t.speed_kn, heading=t.heading_deg, where=where)
         props = {"target": t.id, "radar": t.radar, "speed_kn": round(t.speed_kn, 1),
-                 "heading_deg": round(t.heading_deg, 1), "lon": round(t.lon_wgs, 6), "lat": round(t.lat_wgs, 6),
-                 "time": t.epoch, "state": where}
+                 "heading_deg": round(t.heading_deg, 1),
+                 "position": f"{t.lon_wgs:.6f}, {t.lat_wgs:.6f} (WGS84)",
+                 "last report": format_local(t.epoch), "state": where}
         return Hit(self.id, "radar_target", t.key, title, float(self._x[i]), float(self._y[i]), props, priority=9)
 
 
