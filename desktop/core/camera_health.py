@@ -17,15 +17,17 @@ map can colour thousands of icons with one lookup per frame.
 """
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 __all__ = ["CameraFault", "CameraHealth", "ONLINE", "OFFLINE", "FAULT", "STATE_CODES", "ONLINE_TARGET",
-           "VIDEO_STATES"]
+           "VIDEO_STATES", "read_open_outages"]
 
 ONLINE, OFFLINE, FAULT = 0, 1, 2
 STATE_CODES = {"online": ONLINE, "offline": OFFLINE, "fault": FAULT}
@@ -113,6 +115,15 @@ class CameraHealth:
                 return False
         return self.report(camera_id, status, epoch, detail, source="video")
 
+    def restore(self, outages: Iterable[tuple[str, str, float, str]]) -> int:
+        """Cameras still out of service when the program last ran, ``(camera id, status, since,
+        reason)`` as :func:`read_open_outages` gives them: a restart keeps since-when."""
+        n = 0
+        for cid, status, since, reason in outages:
+            if status in ("offline", "fault") and self.fault(cid) is None:
+                n += self.report(cid, status, since, reason or "", "feed")
+        return n
+
     def refresh(self) -> int:
         """Apply the feed's new reports (each once); returns how many changed a state."""
         if self._feed is None:
@@ -154,3 +165,29 @@ class CameraHealth:
         """Share of the district's cameras online (1.0 for a district without cameras)."""
         n = len(self.ids)
         return 1.0 if n == 0 else float(np.count_nonzero(self.codes == ONLINE)) / n
+
+
+def read_open_outages(journal: Path | str) -> list[tuple[str, str, float, str]]:
+    """The outages the alarm journal has not seen end: ``(camera id, status, since, latest
+    reason)``. Read-only (the feed process may be writing); [] when the file or its camera
+    tables are not there (a new or an older journal)."""
+    path = Path(journal)
+    if not path.exists():
+        return []
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.Error:
+        return []
+    try:
+        # since: the outage's start; status and reason: the camera's latest report (an outage
+        # that began offline may be a fault by now)
+        rows = con.execute(
+            'SELECT o.camera_id, l.status, o.start, l.reason FROM camera_outages o '
+            'JOIN camera_status_log l ON l.seq = (SELECT seq FROM camera_status_log '
+            '  WHERE camera_id = o.camera_id ORDER BY epoch DESC, seq DESC LIMIT 1) '
+            'WHERE o."end" IS NULL ORDER BY o.start').fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        con.close()
+    return [(str(c), str(st), float(t), str(r or "")) for c, st, t, r in rows]

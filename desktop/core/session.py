@@ -152,6 +152,9 @@ class Session:
         if getattr(self, "_cameras", None) is None:
             from desktop.core.plugin_api.views import CameraView
             self._cameras = CameraView(self.district, self.alarms)
+            # cameras still out of service when the journal was last written keep their since
+            from desktop.core.camera_health import read_open_outages
+            self._cameras.health.restore(read_open_outages(self.journal_path))
         return self._cameras
 
     def locate(self, lon_wgs: float, lat_wgs: float) -> str:

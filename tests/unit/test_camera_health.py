@@ -40,3 +40,31 @@ def test_the_wall_s_own_findings_and_the_feed_are_one_state():
     assert h.report_video("B", "live", epoch=30.0) and h.status("B") == "online"  # newer than the report
     reports["B"] = CameraStatus(camera_id="B", status="fault", time="", epoch=40.0, reason="lens")
     assert h.refresh() == 1 and (h.status("B"), h.fault("B").since) == ("fault", 40.0)
+
+
+def test_a_restart_keeps_the_cameras_out_of_service_and_since_when(tmp_path):
+    """Read back from the alarm journal's camera tables (written by the real alarm service)."""
+    from datetime import datetime, timezone
+
+    from desktop.core.alarms.service import AlarmService
+    from desktop.core.camera_health import read_open_outages
+    from desktop.core.feeds.bus import EventBus
+
+    def at(epoch):
+        return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+    journal = tmp_path / "j.sqlite"
+    assert read_open_outages(journal) == []  # no journal yet
+    bus = EventBus("t")
+    svc = AlarmService(journal, bus=bus, workstation="ws").start()
+    t0 = 1_764_000_000.0
+    for cid, status, t, reason in (("A", "offline", t0, "no heartbeat"), ("A", "fault", t0 + 60, "lens"),
+                                   ("B", "offline", t0 + 10, "power"), ("B", "online", t0 + 20, ""),
+                                   ("C", "fault", t0 + 30, "video loss")):
+        bus.publish(f"pingan/camera/{cid}/status", {"status": status, "time": at(t), "reason": reason})
+    assert svc.flush(10)
+    svc.stop()
+    assert read_open_outages(journal) == [("A", "fault", t0, "lens"), ("C", "fault", t0 + 30, "video loss")]
+    h = CameraHealth(["A", "B", "C"])
+    assert h.restore(read_open_outages(journal)) == 2
+    assert [(f.camera_id, f.status, f.since) for f in h.faulty()] == [("A", "fault", t0), ("C", "fault", t0 + 30)]
