@@ -46,6 +46,10 @@ def load_preferences(cfg: Config) -> Preferences:
         if saved.language and saved.language != cfg.locale:
             overridden["language"] = f"PINGAN_LANG={cfg.locale}"
     saved.apply_to(cfg)
+    if problems:  # name them in the language the program is about to speak
+        from desktop.core import i18n
+        i18n.set_locale(cfg.locale or i18n.default_locale())
+        problems = load_saved()[2]
     return Preferences(saved, creds, problems, overridden, settings_store(), credentials_store())
 
 

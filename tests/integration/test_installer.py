@@ -59,7 +59,8 @@ def _env(tmp: Path) -> dict:
 def test_the_folder_has_its_parts_and_stays_within_its_weight(built):
     inside = built / "_internal"
     for part in ("maps/shinan/district.geojson", "resources/i18n/zh_CN.json", "resources/icons/pingan-desk.png",
-                 "plugins/alarms/plugin.toml", "pyproj/proj_dir/share/proj/proj.db"):
+                 "plugins/alarms/plugin.toml", "pyproj/proj_dir/share/proj/proj.db",
+                 "PySide6/Qt/translations/qtbase_zh_CN.qm"):
         assert (inside / part).exists(), part
     assert (built / "pingan-desk.desktop").exists() and (built / "install-desktop-entry.sh").exists()
     platforms = {p.name for p in (inside / "PySide6" / "Qt" / "plugins" / "platforms").iterdir()}

@@ -187,3 +187,19 @@ def test_shortcut_sheet_lists_every_action_with_its_key(qtbot, config_dir, tiny_
     sheet.filter.setText("quit")
     visible = [r for r in range(sheet.table.rowCount()) if not sheet.table.isRowHidden(r)]
     assert [sheet.rows[r][1] for r in visible] == ["Quit"]
+
+
+def test_a_bad_saved_value_is_named_in_the_window_in_its_language(qtbot, config_dir, tiny_district):
+    from desktop.core import i18n
+    store = settings_store()
+    UserSettings(operator="李四").save(store)
+    store.set_value("settings/theme", "pink")
+    store.sync()
+    cfg = Config(locale="zh_CN")
+    try:
+        w = _window(qtbot, tiny_district, cfg)
+        texts = [t for _ts, _lvl, t in w.notices]
+        assert any("已丢弃保存的设置" in t and "pink" in t for t in texts), texts
+        assert cfg.operator == "李四"  # the good ones still load
+    finally:
+        i18n.set_locale("en")
