@@ -326,7 +326,12 @@ def main(district: str = "", datum: str = "GCJ02", out=None) -> int:
     """Print one line per check and a verdict; returns the exit code (0: all passed)."""
     out = out or sys.stdout
     frozen = " (built program)" if getattr(sys, "frozen", False) else ""
-    print(f"Pingan Desk self-test{frozen}: {sys.executable}", file=out, flush=True)
+    try:
+        from desktop.qt.about import program_version
+        version = program_version()
+    except ImportError:  # no Qt at all: the checks below say so
+        version = "?"
+    print(f"Pingan Desk {version} self-test{frozen}: {sys.executable}", file=out, flush=True)
     results = run_checks(district, datum)
     for r in results:
         print(f"{'ok  ' if r.ok else 'FAIL'} {r.name:<10} {r.seconds:5.2f} s  {r.detail}", file=out, flush=True)

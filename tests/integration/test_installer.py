@@ -76,6 +76,8 @@ def test_the_built_program_passes_its_self_test(built, tmp_path):
                          timeout=180, env=_env(tmp_path), cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "(built program)" in res.stdout and "self-test passed" in res.stdout
+    from desktop.qt.about import program_version
+    assert f"Pingan Desk {program_version()} self-test" in res.stdout  # its metadata came along
     assert str(built) in res.stdout and str(ROOT) not in res.stdout  # its own PROJ data, plugins
 
 
