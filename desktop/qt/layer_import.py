@@ -116,17 +116,15 @@ class LayerImporter:
 
     # --- the Layers dock ----------------------------------------------------------------------
     def frame(self, layer: UserMapLayer) -> None:
-        """Show the whole layer when it is not on screen already."""
+        """Show the new layer: zoom to it unless it is on screen already at a size one can read."""
         b = layer.data.bounds()
         if b is None:
             return
-        canvas = self.window.canvas
-        vminx, vminy, vmaxx, vmaxy = canvas.vp.bounds()
-        if b[0] >= vminx and b[2] <= vmaxx and b[1] >= vminy and b[3] <= vmaxy:
+        vminx, vminy, vmaxx, vmaxy = self.window.canvas.vp.bounds()
+        inside = b[0] >= vminx and b[2] <= vmaxx and b[1] >= vminy and b[3] <= vmaxy
+        if inside and max(b[2] - b[0], b[3] - b[1]) >= 0.5 * max(vmaxx - vminx, vmaxy - vminy):
             return
-        pad = max(b[2] - b[0], b[3] - b[1], 200.0) * 0.1
-        canvas.vp.fit(b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
-        canvas._view_moved()
+        self._zoom(layer)
 
     def remove(self, layer: UserMapLayer) -> None:
         if layer in self.layers:

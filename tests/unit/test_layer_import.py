@@ -34,6 +34,8 @@ def map_xy(lon, lat, crs="WGS84"):
 def test_geojson_without_crs_is_wgs84_and_lands_where_a_wgs84_point_does(tmp_path):
     layer = import_layer(write(tmp_path, "posts.geojson", fc([point(LON, LAT, name="A")])), PROJ)
     assert layer.crs == "WGS84" and layer.format == "geojson" and layer.name == "posts"
+    named = import_layer(write(tmp_path, "x.geojson", fc([point(LON, LAT)], name="临时岗亭")), PROJ)
+    assert named.name == "临时岗亭"  # the collection's own name (as QGIS writes it)
     (f,) = layer.features
     assert (f.map_geom.x, f.map_geom.y) == pytest.approx(map_xy(LON, LAT), abs=0.01)
     assert layer.style.stroke == PALETTE[0]
@@ -141,6 +143,7 @@ KML = """<?xml version="1.0" encoding="UTF-8"?>
 def test_kml_placemarks_with_styles_folders_and_data(tmp_path):
     layer = import_layer(write(tmp_path, "sea.kml", KML), PROJ)
     assert layer.format == "kml" and layer.crs == "WGS84"
+    assert layer.name == "海上"  # the Document's name, not the file's
     names = [f.name for f in layer.features]
     assert names == ["锚地", "浮标", "航线"]
     zone, buoy, route = layer.features

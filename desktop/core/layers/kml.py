@@ -29,7 +29,7 @@ from shapely.geometry import LinearRing, LineString, Point, Polygon
 
 from ._i18n import tr
 
-__all__ = ["KmlError", "KmlPlacemark", "read_kml", "MAX_DEPTH", "kml_color"]
+__all__ = ["KmlError", "KmlPlacemark", "read_kml", "read_kml_document", "MAX_DEPTH", "kml_color"]
 
 MAX_DEPTH = 64
 _MAX_TEXT = 2000
@@ -233,7 +233,16 @@ def _style_of(el) -> dict:
 
 def read_kml(data: bytes) -> list[KmlPlacemark]:
     """Every placemark of a KML document, in document order (raises :class:`KmlError`)."""
+    return read_kml_document(data)[1]
+
+
+def read_kml_document(data: bytes) -> tuple[str, list[KmlPlacemark]]:
+    """The document's name (what the user called the layer, or '') and its placemarks."""
     root = _parse(data)
+    doc = _child(root, "Document")
+    if doc is None:
+        doc = _child(root, "Folder")
+    doc_name = _text(doc, "name")[:120] if doc is not None else ""
     styles: dict[str, dict] = {}
     maps: dict[str, str] = {}
     for el in root.iter():
@@ -266,7 +275,7 @@ def read_kml(data: bytes) -> list[KmlPlacemark]:
             folder_names.pop()
 
     walk(root)
-    return out
+    return doc_name, out
 
 
 def _placemark(el, index: int, resolve, folder: str) -> KmlPlacemark:

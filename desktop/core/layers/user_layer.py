@@ -34,7 +34,7 @@ from shapely.geometry import shape
 from desktop.core.geo.crs import GCJ02, WGS84, CRSError, MapProjection, is_geographic, normalize_crs, to_wgs84
 
 from ._i18n import tr
-from .kml import KmlError, read_kml
+from .kml import KmlError, read_kml_document
 
 __all__ = ["ImportedLayer", "UserFeature", "LayerStyle", "LayerImportError", "import_layer", "PALETTE",
            "MAX_BYTES", "MAX_FEATURES", "crs_of_member"]
@@ -227,12 +227,13 @@ def _read_geojson(path: Path, text: str, projection: MapProjection, warn: Callab
                                      isinstance(alpha, bool) and 0 <= alpha <= 1 else None))
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
             warn(f"{_where(path, index, ident)}: {exc or type(exc).__name__}")
-    return crs, feats
+    title = doc.get("name") if isinstance(doc.get("name"), str) else ""  # as QGIS and ogr2ogr write it
+    return crs, feats, title.strip()[:120]
 
 
 def _read_kml(path: Path, data: bytes, projection: MapProjection, warn: Callable[[str], None]):
     try:
-        placemarks = read_kml(data)
+        title, placemarks = read_kml_document(data)
     except KmlError as exc:
         raise LayerImportError(path, str(exc)) from None
     if len(placemarks) > MAX_FEATURES:
@@ -248,7 +249,7 @@ def _read_kml(path: Path, data: bytes, projection: MapProjection, warn: Callable
                                      pm.props, stroke=pm.stroke, fill=pm.fill, fill_alpha=pm.fill_alpha))
         except (ValueError, shapely.errors.GEOSException) as exc:
             warn(f"{_where(path, pm.index, pm.id)}: {exc}")
-    return WGS84, feats
+    return WGS84, feats, title
 
 
 def import_layer(path: Path | str, projection: MapProjection | None = None, *, number: int = 0,
@@ -277,18 +278,18 @@ def import_layer(path: Path | str, projection: MapProjection | None = None, *, n
             raise LayerImportError(path, tr("neither GeoJSON nor KML (expected .geojson, .json or .kml)"))
     warnings: list[str] = []
     if fmt == "kml":
-        crs, feats = _read_kml(path, data, projection, warnings.append)
+        crs, feats, title = _read_kml(path, data, projection, warnings.append)
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise LayerImportError(path, tr("not UTF-8 (byte {pos})", pos=exc.start)) from None
-        crs, feats = _read_geojson(path, text, projection, warnings.append)
+        crs, feats, title = _read_geojson(path, text, projection, warnings.append)
     if not feats:
         if warnings:
             raise LayerImportError(path, tr("nothing to import: none of its {n} features can be read; the first: "
                                             "{why}", n=len(warnings), why=warnings[0].split(": ", 1)[-1]))
         raise LayerImportError(path, tr("nothing to import: the file holds no feature"))
     colour = PALETTE[number % len(PALETTE)]
-    return ImportedLayer(name=path.stem, path=path, format=fmt, crs=crs,
+    return ImportedLayer(name=title or path.stem, path=path, format=fmt, crs=crs,
                          style=LayerStyle(stroke=colour, fill=colour), features=feats, warnings=warnings)

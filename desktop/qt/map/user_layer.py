@@ -43,7 +43,7 @@ def swatch(stroke: str, fill: str, size: int = 14) -> QIcon:
 class UserMapLayer(MapLayer):
     """One imported file as a map layer (static: painted into the canvas's cache)."""
 
-    z = 45  # above the district's areas and routes, below the camera icons
+    z = 65  # the operator's own overlay: above the icons and the boundary, below place names and alarms
     removable = True  # the Layers dock offers to remove it
 
     def __init__(self, data: ImportedLayer, layer_id: str):
@@ -74,7 +74,8 @@ class UserMapLayer(MapLayer):
         self._lines = [(c, geometry_path(gs, self.origin)) for c, gs in lines.items()]
         self._points = [(c, np.array(xy, float).reshape(-1, 2)) for c, xy in points.items()]
         self._geoms = [f.map_geom for f in feats]
-        named = [(f.name, f.map_geom.representative_point()) for f in feats if f.name and f.name != f.id]
+        named = [(str(f.props.get("name") or f.props.get("title")), f.map_geom.representative_point())
+                 for f in feats if f.props.get("name") or f.props.get("title")]
         self._labels = (np.array([[pt.x, pt.y] for _, pt in named], float).reshape(-1, 2), [n for n, _ in named])
         self._tree = shapely.STRtree(self._geoms) if feats else None
 
