@@ -150,3 +150,14 @@ def test_with_every_plugin_the_window_shows_no_english(zh_window):
     w, _prefs = zh_window
     found = english(w)
     assert not found, f"{len(found)} English strings in the zh_CN window:\n  " + "\n  ".join(found)
+
+
+def test_every_dock_and_toolbar_of_the_full_window_is_named(zh_window):
+    """(Here because this fixture builds the whole window.) Qt restores docks and toolbars by
+    object name: one without a name would lose its place between runs."""
+    from PySide6.QtWidgets import QToolBar
+    w, _prefs = zh_window
+    unnamed = [f"{type(x).__name__} {x.windowTitle()!r}" for x in w.findChildren(QDockWidget) + w.findChildren(QToolBar)
+               if not x.objectName()]
+    assert not unnamed, unnamed
+    assert len(w.findChildren(QDockWidget)) >= 4
