@@ -23,7 +23,7 @@ def _render(canvas) -> QImage:
     img = QImage(canvas.vp.width, canvas.vp.height, QImage.Format_ARGB32_Premultiplied)
     img.fill(0xFF000000)  # black: whatever the canvas leaves unpainted shows
     p = QPainter(img)
-    canvas.render_to(p)
+    canvas.render_to(p, allow_stale=False)
     p.end()
     return img
 

@@ -55,7 +55,7 @@ def test_mbtiles_basemap_is_drawn_in_the_window(qtbot, tiny_district, tmp_path):
     assert layer is not None
     img = QImage(canvas.vp.width, canvas.vp.height, QImage.Format_ARGB32_Premultiplied)
     p = QPainter(img)
-    canvas.render_to(p)
+    canvas.render_to(p, allow_stale=False)
     p.end()
     assert layer.last_drawn > 0
     # just outside the district, to the right (sea in the vector basemap): the tile's red shows

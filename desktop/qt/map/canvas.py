@@ -2,7 +2,11 @@
 
 Static layers are painted into a backing image a margin larger than the window, so a pan
 is one blit until the view leaves the margin; dynamic layers (alarms, units) and overlays
-(selection, scale bar) paint every frame on top. The canvas only routes input to the view
+(selection, scale bar) paint every frame on top. When that image no longer fits the view
+(a zoom, a pan past the margin, a static layer changed) a new one is rendered on the
+render thread (``static_render.py``) and the frame shows the previous image shifted and
+stretched meanwhile: no frame pays for a full render on the GUI thread, except the very
+first (nothing to show yet) and renders asked for explicitly (``allow_stale=False``). The canvas only routes input to the view
 and hit-tests; what a click means is decided by whoever listens to its signals.
 """
 from __future__ import annotations
@@ -19,6 +23,7 @@ from desktop.core.geo.viewport import Viewport, nice_scale_bar
 from desktop.qt.theme import MAP, TEXT
 
 from .layer import Hit, MapLayer
+from .static_render import RenderJob, StaticRenderer, render_static
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class MapCanvas(QWidget):
     context_requested = Signal(object, QPoint)  # Hit | None, global position (right click)
     view_changed = Signal()
     layer_failed = Signal(str, str)  # layer id, error
+    _static_ready = Signal()  # emitted by the render thread; queued to the GUI thread
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -70,6 +76,14 @@ class MapCanvas(QWidget):
         self._anim = QTimer(self)
         self._anim.setInterval(50)  # flashing alarms: 20 fps is smooth enough and halves the cost
         self._anim.timeout.connect(self._tick)
+        # static layers rendered off the GUI thread (False: in place, as before)
+        self.async_render = True
+        self._renderer = StaticRenderer(on_ready=self._static_ready.emit)
+        self._static_ready.connect(self.update)
+        self._job_seq = 0
+        self._cache_seq = 0
+        self.stale_frames = 0  # frames that showed a shifted/stretched image while a render ran
+        self.destroyed.connect(self._renderer.stop)
 
     # -- layers -----------------------------------------------------------------------------
     def add_layer(self, layer: MapLayer) -> None:
@@ -139,26 +153,70 @@ class MapCanvas(QWidget):
     def _static_key(self):
         return (round(self.vp.scale, 12),) + self._content_key()
 
+    def _static_job(self) -> RenderJob:
+        self._job_seq += 1
+        return RenderJob(seq=self._job_seq, key=self._static_key(), cx=self.vp.cx, cy=self.vp.cy,
+                         scale=self.vp.scale, width=self.vp.width + 2 * CACHE_MARGIN,
+                         height=self.vp.height + 2 * CACHE_MARGIN, dpr=self.devicePixelRatioF(),
+                         background=MAP.sea, layers=tuple(l for l in self.layers if l.static and l.visible))
+
+    def _adopt(self, result) -> None:
+        """Make a finished render the cache (GUI thread); report the layers that failed in it."""
+        job = result.job
+        if job.seq > self._cache_seq:
+            self._cache = result.image
+            self._cache_center = (job.cx, job.cy)
+            self._cache_scale = job.scale
+            self._cache_key = job.key
+            self._cache_seq = job.seq
+            self.static_render_ms.append(result.ms)
+            del self.static_render_ms[:-200]
+        for layer, error in result.failures:
+            if layer.visible:
+                layer.visible = False
+                self.layer_failed.emit(layer.id, error)
+
+    def _adopt_finished(self) -> None:
+        result = self._renderer.take()
+        if result is not None:
+            self._adopt(result)
+
     def _render_static(self) -> None:
-        t0 = time.perf_counter()
-        dpr = self.devicePixelRatioF()
-        w, h = self.vp.width + 2 * CACHE_MARGIN, self.vp.height + 2 * CACHE_MARGIN
-        img = QImage(int(w * dpr), int(h * dpr), QImage.Format_ARGB32_Premultiplied)
-        img.setDevicePixelRatio(dpr)
-        img.fill(QColor(MAP.sea))
-        big = Viewport(self.vp.cx, self.vp.cy, self.vp.scale, w, h)
-        p = QPainter(img)
-        p.setRenderHint(QPainter.Antialiasing)
-        for layer in self.layers:
-            if layer.static and layer.visible:
-                self._paint_layer(layer, p, big)
-        p.end()
-        self._cache = img
-        self._cache_center = (self.vp.cx, self.vp.cy)
-        self._cache_scale = self.vp.scale
-        self._cache_key = self._static_key()
-        self.static_render_ms.append((time.perf_counter() - t0) * 1000.0)
-        del self.static_render_ms[:-200]
+        """Render the static layers now, on this thread (the first frame, explicit requests)."""
+        job = self._static_job()
+        with self._renderer.paint_lock:
+            result = render_static(job)
+        self._adopt(result)
+
+    def _request_static(self) -> None:
+        """Ask the render thread for the current view, unless it already works on it."""
+        busy = self._renderer.in_flight()
+        if busy is not None and busy.key == self._static_key():
+            dx = (busy.cx - self.vp.cx) * self.vp.scale
+            dy = (self.vp.cy - busy.cy) * self.vp.scale
+            if abs(dx) <= CACHE_MARGIN / 2 and abs(dy) <= CACHE_MARGIN / 2:
+                return
+        self._renderer.request(self._static_job())
+
+    def wait_render(self, timeout: float = 5.0) -> bool:
+        """Wait for the render thread and take its image (tests, screenshots)."""
+        ok = self._renderer.wait_idle(timeout)
+        self._adopt_finished()
+        return ok
+
+    def _draw_stale_cache(self, p: QPainter) -> None:
+        """The last image, moved and stretched to where the current view puts it."""
+        f = self.vp.scale / self._cache_scale
+        w = self._cache.width() / self._cache.devicePixelRatio()
+        h = self._cache.height() / self._cache.devicePixelRatio()
+        left = (self._cache_center[0] - self.vp.cx) * self.vp.scale + self.vp.width / 2.0 - w / 2.0 * f
+        top = (self.vp.cy - self._cache_center[1]) * self.vp.scale + self.vp.height / 2.0 - h / 2.0 * f
+        p.fillRect(QRectF(0, 0, self.vp.width, self.vp.height), QColor(MAP.sea))
+        if abs(f - 1.0) < 1e-9:
+            p.drawImage(QPointF(left, top), self._cache)
+        else:
+            p.drawImage(QRectF(left, top, w * f, h * f), self._cache)
+        self.stale_frames += 1
 
     def _cache_offset(self) -> tuple[float, float] | None:
         """Where the cached image goes, or None when it no longer covers the window."""
@@ -192,9 +250,18 @@ class MapCanvas(QWidget):
         return True
 
     def render_to(self, p: QPainter, allow_stale: bool = True) -> None:
-        """Paint one full frame into ``p`` (the widget, or an image for tests and benchmarks)."""
+        """Paint one full frame into ``p`` (the widget, or an image for tests and benchmarks).
+
+        ``allow_stale=False`` waits for / renders the static layers of this very view."""
+        if not allow_stale and self._renderer.in_flight() is not None:
+            self._renderer.wait_idle()
+        self._adopt_finished()
         offset = self._cache_offset()
-        if offset is None and allow_stale and self.interactive_zoom and self._draw_scaled_cache(p):
+        if offset is None and allow_stale and self.async_render and self._cache is not None:
+            self._request_static()
+            self._draw_stale_cache(p)
+            offset = False
+        elif offset is None and allow_stale and self.interactive_zoom and self._draw_scaled_cache(p):
             offset = False
         elif offset is None:
             self._render_static()
