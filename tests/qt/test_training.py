@@ -50,7 +50,7 @@ def pump(seconds: float) -> None:
         time.sleep(0.005)
 
 
-def wait(cond, timeout: float = 5.0) -> bool:
+def wait(cond, timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         QApplication.processEvents()
@@ -86,7 +86,7 @@ def test_the_clock_drives_the_scenario_timers_and_units(qtbot, shinan, tmp_path)
         assert not alarms.panel.overdue.isVisible()
         for _ in range(7):  # to 80 s: 70 s unacknowledged
             ctl.step()
-        assert wait(lambda: alarms.panel.overdue.isVisible(), 3.0)
+        assert wait(lambda: alarms.panel.overdue.isVisible(), 10.0)
         assert "1:10" in alarms.panel.overdue.text()
         assert ctl.t0 + 60 <= alarms.escalation._last_ring <= ctl.clock.time()  # its repeat is on this clock
         # patrol units follow the clock: their latest fixes are from the simulated minute
@@ -158,7 +158,7 @@ def test_a_scripted_trainee_gets_its_score_sheet_and_the_replay_shows_it(qtbot, 
         assert win.layer.state.alarms["DEMO-001"].state == "new"
         win.set_speed(60)
         win.play()
-        assert wait(lambda: win.layer.state.alarms["DEMO-001"].state != "new", 3.0)
+        assert wait(lambda: win.layer.state.alarms["DEMO-001"].state != "new", 10.0)
         win.pause()
         win.close()
     finally:
