@@ -203,3 +203,21 @@ def test_a_bad_saved_value_is_named_in_the_window_in_its_language(qtbot, config_
         assert cfg.operator == "李四"  # the good ones still load
     finally:
         i18n.set_locale("en")
+
+
+def test_restart_starts_the_same_program_with_the_same_arguments(monkeypatch, qapp):
+    import sys
+
+    from desktop.qt import settings_dialog
+    started = []
+    monkeypatch.setattr(settings_dialog.QProcess, "startDetached",
+                        staticmethod(lambda prog, args: started.append((prog, list(args))) or (True, 4242)))
+    quits = []
+    monkeypatch.setattr(qapp, "quit", lambda: quits.append(1))
+    monkeypatch.setattr(sys, "orig_argv", [sys.executable, "-m", "desktop", "--district", "maps/shinan"])
+    assert settings_dialog.restart_program()
+    assert started == [(sys.executable, ["-m", "desktop", "--district", "maps/shinan"])] and quits == [1]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "argv", ["/opt/pingan-desk/pingan-desk", "--lang", "en"])
+    settings_dialog.restart_program()
+    assert started[-1] == (sys.executable, ["--lang", "en"])
