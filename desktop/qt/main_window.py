@@ -283,8 +283,9 @@ class MainWindow(QMainWindow):
         cam = self.district.cameras.get(camera_id)
         if cam is None:
             return None
+        from desktop.core.video.clips import demo_streams_for
         from desktop.core.video.source import streams_for_camera
-        return streams_for_camera(cam)
+        return streams_for_camera(cam, without_url=demo_streams_for)  # no URL: the demo's clips
 
     # -- internals --------------------------------------------------------------------------
     def _tile_layer(self, path: str):

@@ -67,3 +67,16 @@ def test_bitmap_font_covers_the_osd():
 def test_unknown_variant_names_are_not_generated(tmp_path, url):
     # variant numbers wrap modulo the variant count; the helper never raises
     assert clips.ensure_clip_for_path(str(tmp_path / "nope" / "x.mp4")) is False
+
+
+def test_a_demo_stream_is_generated_by_the_worker_when_it_opens_it(tmp_path):
+    """The decode thread runs the stream's own prepare step: the missing pair is made there."""
+    from desktop.core.video.worker import DecodeWorker
+    pair = clips.clip_pair(2, seconds=1.0, folder=tmp_path)
+    streams = pair.streams("HD0002", "Pier")
+    assert not pair.exists()
+    w = DecodeWorker(streams.sub, (160, 90), realtime=False, loop=False)
+    w.start()
+    w.join()
+    assert pair.exists()
+    assert w.stats.decoded > 0, w.stats.last_error

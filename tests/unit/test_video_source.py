@@ -84,9 +84,11 @@ def test_streams_for_camera_with_urls():
     assert only_main.sub is None
 
 
-def test_streams_for_camera_without_urls_plays_a_demo_clip(tmp_path, monkeypatch):
+def test_streams_for_camera_without_urls_plays_what_the_caller_hands_in(tmp_path, monkeypatch):
+    from desktop.core.video.clips import demo_streams_for
+    assert streams_for_camera(_Camera("HD0001", "Harbour 1")) is None  # nothing to play
     monkeypatch.setenv("PINGAN_CACHE", str(tmp_path))
-    s = streams_for_camera(_Camera("HD0001", "Harbour 1"))
+    s = streams_for_camera(_Camera("HD0001", "Harbour 1"), without_url=demo_streams_for)
     assert s.main.is_file and s.sub.is_file
     assert (s.main.width, s.main.height, s.sub.width, s.sub.height) == (1280, 720, 640, 360)
     assert str(tmp_path) in s.main.path
@@ -100,3 +102,14 @@ def test_rtsp_probe_on_closed_port():
         port = sk.getsockname()[1]
     assert rtsp_server_answers(f"rtsp://127.0.0.1:{port}/x", 0.5) is False
     assert rtsp_server_answers("/not/rtsp.mp4") is False
+
+
+def test_the_video_core_does_not_import_the_demo_clips():
+    """Demo content is handed to the player from outside: source and worker never import clips."""
+    import ast
+    from pathlib import Path
+    core = Path(__file__).resolve().parents[2] / "desktop" / "core" / "video"
+    for name in ("source.py", "worker.py", "player.py", "frames.py", "scheduler.py"):
+        tree = ast.parse((core / name).read_text())
+        mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "desktop.core.video.clips" not in mods, name

@@ -9,11 +9,14 @@ H.264 main profile, constant 25 fps, a 2 s GOP without B-frames, a main stream o
 Clips live in ``$PINGAN_CACHE/clips`` (default ``~/.cache/pingan-desk/clips``). Files are
 written to a temporary name and renamed, so a crash never leaves a half clip that looks done.
 All demo cameras share a small set of variants; :func:`demo_streams_for` maps a camera id to
-one deterministically. The decode worker calls :func:`ensure_clip_for_path` when a demo clip
-it should open is missing, so the GUI never waits for generation.
+one deterministically. Its streams carry their own ``prepare`` step (generate the pair), which
+the decode worker runs before it opens a file, so the GUI never waits for generation and the
+video core knows nothing of demo clips: whoever asks for a camera without a URL hands
+:func:`demo_streams_for` to ``streams_for_camera`` (the demo program does).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -70,11 +73,13 @@ class ClipPair:
         return self.main.exists() and self.sub.exists()
 
     def streams(self, camera_id: str, name: str) -> CameraStreams:
-        """CameraStreams playing this pair as pseudo-live files."""
+        """CameraStreams playing this pair as pseudo-live files; the player's decode thread
+        generates the pair when it opens a stream whose file is missing."""
+        prepare = functools.partial(_ensure_pair, self)
         return CameraStreams(
             camera_id, name,
-            StreamSpec(str(self.main), MAIN_SIZE[0], MAIN_SIZE[1], "main"),
-            StreamSpec(str(self.sub), SUB_SIZE[0], SUB_SIZE[1], "sub"),
+            StreamSpec(str(self.main), MAIN_SIZE[0], MAIN_SIZE[1], "main", prepare=prepare),
+            StreamSpec(str(self.sub), SUB_SIZE[0], SUB_SIZE[1], "sub", prepare=prepare),
             extra={"demo_variant": self.variant})
 
 

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 StreamKind = Literal["main", "sub"]
@@ -72,6 +72,9 @@ class StreamSpec:
     kind: StreamKind = "main"
     transport: Literal["tcp", "udp"] = "tcp"
     timeout_s: float = DEFAULT_TIMEOUT_S
+    # Made ready by whoever named the stream, on the decode thread before each open (a demo
+    # clip generated on first use); not part of the stream's identity.
+    prepare: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_file(self) -> bool:
@@ -183,21 +186,21 @@ def rtsp_server_answers(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def streams_for_camera(camera) -> CameraStreams:
+def streams_for_camera(camera, without_url: Callable[[str, str], CameraStreams] | None = None) -> CameraStreams | None:
     """CameraStreams for a district camera record (``desktop.core.district.model.Camera``).
 
     A camera with a ``main_url`` plays it (and ``sub_url`` when set); sizes come from the
     record's props (``main_width``/``main_height``/``sub_width``/``sub_height``) when the
-    dataset has them. A camera without URLs (the bundled demo district) plays a generated
-    demo clip, chosen deterministically by its id.
+    dataset has them. A camera without URLs gets ``without_url(id, name)`` — the caller's
+    choice, e.g. the demo's generated clips (``desktop.core.video.clips.demo_streams_for``)
+    — or None when no such function is given.
     """
     cid = str(getattr(camera, "id", ""))
     name = str(getattr(camera, "name", "") or cid)
     main_url = (getattr(camera, "main_url", "") or "").strip()
     sub_url = (getattr(camera, "sub_url", "") or "").strip()
     if not main_url and not sub_url:
-        from desktop.core.video.clips import demo_streams_for
-        return demo_streams_for(cid, name)
+        return without_url(cid, name) if without_url is not None else None
     # the workstation's camera credentials (kept apart from the dataset) go in only now
     from desktop.core.credentials import with_credentials
     main_url, sub_url = with_credentials(main_url, cid), with_credentials(sub_url, cid)

@@ -32,6 +32,7 @@ the thread's frames, and through them the worker) outlives the ``except`` that c
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -413,11 +414,10 @@ class DecodeWorker:
         import av
 
         spec = self.spec
-        if spec.is_file:
-            from desktop.core.video.clips import ensure_clip_for_path
-            # a demo clip not generated yet is made here, off the GUI thread
-            if not ensure_clip_for_path(spec.path):
-                raise FileNotFoundError(f"no such file: {spec.path}")
+        if spec.prepare is not None:
+            spec.prepare()  # e.g. a demo clip not generated yet is made now, off the GUI thread
+        if spec.is_file and not os.path.exists(spec.path):
+            raise FileNotFoundError(f"no such file: {spec.path}")
         t_open = time.monotonic()
         self._phase = "open"
         self._opens += 1

@@ -43,11 +43,12 @@ def camera_linker(district):
 
 
 def resolver(district):
+    from desktop.core.video.clips import demo_streams_for
     from desktop.core.video.source import streams_for_camera
 
     def resolve(camera_id):
-        cam = district.cameras.get(camera_id)
-        return streams_for_camera(cam) if cam is not None else None
+        cam = district.cameras.get(camera_id)  # a camera without URL plays the demo's clips
+        return streams_for_camera(cam, without_url=demo_streams_for) if cam is not None else None
     return resolve
 
 
