@@ -97,6 +97,7 @@ class AudioOutput:
         self._proc: subprocess.Popen | None = None
         self._errors: list[str] = []
         self._threads: list[threading.Thread] = []
+        self._cut: set[subprocess.Popen] = set()  # players stopped before the end of their clip
         self.plays = 0  # clips handed to the device (for tests and the status)
         self.completed = 0  # clips the device took to the end
 
@@ -166,10 +167,13 @@ class AudioOutput:
         err = proc.stderr.read()
         rc = proc.wait()
         proc.stderr.close()
-        if rc == 0:
+        if proc in self._cut:  # cut by a newer clip or stop() (aplay exits 0 or by the signal)
+            with self._lock:
+                self._cut.discard(proc)
+        elif rc == 0:
             with self._lock:
                 self.completed += 1
-        elif rc not in (-15, -9):  # -15/-9: cut by a newer clip or stop()
+        else:
             self._add_error(self._explain(err))
 
     def _add_error(self, msg: str) -> None:
@@ -190,6 +194,7 @@ class AudioOutput:
     def _stop_locked(self) -> None:
         p, self._proc = self._proc, None
         if p is not None and p.poll() is None:
+            self._cut.add(p)
             p.terminate()
 
     def stop(self) -> None:

@@ -1,6 +1,7 @@
 """Alarm sounds come out of a real ALSA device: ALSA's ``file`` PCM (through libasound, as a
 sound card would get them) records what was played, and the recording is checked for the
 priority's tones at the chosen volume. Nothing recorded, or the wrong tones, fails."""
+import time
 import wave
 from datetime import datetime, timezone
 
@@ -87,20 +88,47 @@ def test_a_missing_device_is_said_by_name_and_a_bad_file_names_the_file(tmp_path
     assert AudioOutput(file_device(tmp_path / "ok.wav")).probe() == ""
 
 
+PACED_READER = """\
+import sys, time
+out = open(sys.argv[1], "ab")
+rate = int(sys.argv[2])  # bytes a second, as a sound card takes them
+t0, n = time.monotonic(), 0
+while True:
+    b = sys.stdin.buffer.read1(rate // 20)
+    if not b:
+        break
+    out.write(b)
+    out.flush()
+    n += len(b)
+    ahead = n / rate - (time.monotonic() - t0)
+    if ahead > 0:
+        time.sleep(ahead)
+"""
+
+
 def test_a_newer_sound_cuts_the_one_still_playing(tmp_path):
-    """One at a time: an urgent siren does not wait behind a chime. The ALSA ``file`` device
-    over ``null`` takes samples as fast as they come, so a real-time device is emulated by
-    a long clip that is still being written when the next one starts."""
-    out = tmp_path / "cut.wav"
-    audio = AudioOutput(file_device(out))
-    long = Clip("long", 16_000, 1, 2, np.full(16_000 * 600, 1000, "<i2").tobytes())  # 19 MB: >> a pipe
+    """One at a time: an urgent siren does not wait behind a long sound. ALSA's ``file``
+    device pipes the samples into a reader that takes them at a sound card's pace (16 kHz,
+    16-bit mono) and records them, so a long sound is still playing when the next one starts."""
+    import sys
+    reader = tmp_path / "paced_reader.py"
+    reader.write_text(PACED_READER, encoding="utf-8")
+    out = tmp_path / "cut.raw"
+    audio = AudioOutput(f'file:FILE="|{sys.executable} {reader} {out} 32000",FORMAT=raw')
+    long = Clip("long", 16_000, 1, 2, np.full(16_000 * 10, 1000, "<i2").tobytes())  # 10 s, one level
     audio.play(long)
+    time.sleep(0.5)
     assert audio.playing
     audio.play(Clip.from_wav(PRIORITY_STYLES[1].sound_path))
     assert audio.wait(20)
-    got = recorded(out)
-    assert audio.take_errors() == [] and audio.completed == 1
-    assert tones(got[:len(original(1))], n=2) == pytest.approx([770, 960], abs=15)
+    assert audio.take_errors() == [] and audio.completed == 1  # the long one was cut, the siren played
+    got = np.frombuffer(out.read_bytes(), dtype="<i2").astype(float) / 32767
+    level = np.flatnonzero(np.abs(got - 1000 / 32767) > 1e-6)
+    cut_at = int(level[0])  # the first sample that is not the long sound's
+    assert 0 < cut_at < 16_000 * 3, f"{cut_at / 16000:.1f} s of the 10 s sound were played"
+    siren = got[cut_at:cut_at + len(original(1))]
+    assert len(siren) == len(original(1))
+    assert tones(siren, n=2) == pytest.approx([770, 960], abs=15)
 
 
 def alarm(aid, prio=1):
