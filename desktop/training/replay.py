@@ -58,11 +58,20 @@ class ReplayState:
     actions: int = 0  # trainee actions so far
 
 
+def state_label(state: str) -> str:
+    """A workflow state as the operator reads it (translated)."""
+    from desktop.core.alarms.model import AlarmState
+    try:
+        return AlarmState(state).label
+    except ValueError:
+        return state
+
+
 def action_label(rec: dict) -> str:
     """One line for a trainee action on the timeline."""
     k = rec["kind"]
     if k == "transition":
-        return f"{rec.get('alarm', '')}: {rec.get('from', '')} → {rec.get('to', '')}" + (
+        return f"{rec.get('alarm', '')}: {state_label(rec.get('from', ''))} → {state_label(rec.get('to', ''))}" + (
             f" ({rec['unit']})" if rec.get("unit") else "")
     if k == "camera":
         return f"{rec.get('camera', '')} → tile {int(rec.get('tile', 0)) + 1}"

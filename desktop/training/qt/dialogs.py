@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
+from desktop.core.alarms.model import type_label
 from desktop.core.localtime import format_local
 from desktop.training._i18n import tr
 from desktop.training.history import history
@@ -20,8 +21,9 @@ OUTCOME_COLOURS = {"on_time": "#66bb6a", "late": "#ffca28", "missed": "#ef5350",
 
 
 def outcome_label(outcome: str) -> str:
-    return {"on_time": tr("on time"), "late": tr("late"), "missed": tr("missed"), "wrong": tr("wrong"),
-            "not_received": tr("not received")}.get(outcome, outcome)
+    # whole phrases: one-word sources ("late", "missed") are already taken by the patrol visits
+    return {"on_time": tr("handled on time"), "late": tr("handled late"), "missed": tr("not handled"),
+            "wrong": tr("handled wrongly"), "not_received": tr("never arrived")}.get(outcome, outcome)
 
 
 def state_label(state: str) -> str:
@@ -82,7 +84,7 @@ class ScoreSheetDialog(QDialog):
         self.sheet = sheet
         self.folder = folder
         self.setWindowTitle(tr("Score sheet — {trainee}", trainee=sheet.trainee))
-        self.resize(1100, 560)
+        self.resize(1180, 720)
         lay = QVBoxLayout(self)
         fr, fn = sheet.false_recognised()
         head = QLabel(tr("{trainee} · {scenario}", trainee=sheet.trainee, scenario=sheet.scenario))
@@ -107,7 +109,7 @@ class ScoreSheetDialog(QDialog):
             unit = checks.get("unit")
             cells = [
                 _item(a.alarm_id),
-                _item(a.type),
+                _item(type_label(a.type)),
                 _item(state_label(a.expected) + tr(" within {s:g} s", s=a.within_s)),
                 _item("—" if a.ack_s is None else tr("{s:g} s", s=a.ack_s),
                       "#66bb6a" if ack and ack.points == 1 else "#ffca28" if ack and ack.points else "#ef5350"),
@@ -172,7 +174,7 @@ class HistoryDialog(QDialog):
         row = QHBoxLayout()
         sheet = QPushButton(tr("Score sheet"))
         sheet.clicked.connect(self._sheet)
-        replay = QPushButton(tr("Replay"))
+        replay = QPushButton(tr("Replay the session"))
         replay.clicked.connect(self._replay)
         close = QPushButton(tr("Close"))
         close.clicked.connect(self.accept)

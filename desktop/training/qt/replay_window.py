@@ -26,7 +26,7 @@ from desktop.core.video.source import CameraStreams, StreamSpec
 from desktop.qt.map.layer import MapLayer
 from desktop.training._i18n import tr
 from desktop.training.recording import load_recording
-from desktop.training.replay import SessionReplay, action_label
+from desktop.training.replay import SessionReplay, action_label, state_label
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,13 @@ class ReplayLayer(MapLayer):
     """Alarms, units and radar targets of the replayed moment (dynamic: painted every frame)."""
 
     id = "training-replay"
-    title = "Replay"
+    title = "Training replay"
     static = False
     z = 90
 
     def __init__(self, projection):
         super().__init__()
-        self.title = tr("Replay")
+        self.title = tr("Training replay")
         self.projection = projection
         self.state = None
 
@@ -92,7 +92,7 @@ class ReplayLayer(MapLayer):
             p.setBrush(fill)
             p.drawEllipse(QPointF(sx, sy), 8, 8)
             p.setPen(QColor("#ffffff" if not closed else "#8a9bab"))
-            p.drawText(QPointF(sx + 10, sy + 4), f"{a.id} · {a.state}" + (f" · {a.unit}" if a.unit else ""))
+            p.drawText(QPointF(sx + 10, sy + 4), f"{a.id} · {state_label(a.state)}" + (f" · {a.unit}" if a.unit else ""))
 
 
 class TimelineBar(QWidget):
