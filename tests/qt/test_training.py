@@ -108,6 +108,13 @@ def test_the_clock_drives_the_scenario_timers_and_units(qtbot, shinan, tmp_path)
         # the wall only ever plays clips
         streams = window.wall.resolve("C370202-02888")
         assert streams.main.is_file and not streams.main.is_live
+        # ...which stand still while the clock is paused, and play again when it runs
+        window.open_camera_ids("C370202-02888")
+        assert wait(lambda: window.wall.tiles[0].player is not None and window.wall.tiles[0].player.paused)
+        ctl.resume()
+        assert wait(lambda: not window.wall.tiles[0].player.paused)
+        ctl.pause()
+        assert wait(lambda: window.wall.tiles[0].player.paused)
         sheet = ctl.end("test")
         kinds = [r.get("action") for r in ctl.recorder.recording().records if r["kind"] == "control"]
         assert kinds.count("step") == 8 and "speed" in kinds and "pause" in kinds and "resume" in kinds

@@ -271,7 +271,30 @@ class TrainingController(QObject):
         right cameras on the wall, per alarm whose camera was shown."""
         return dict(self._to_video)
 
+    def _sync_clips(self) -> None:
+        """The wall's clips stand still while the instructor has the clock paused (and play
+        again when it runs). Not for a stepped clock, which is paused between its steps."""
+        wall = getattr(self.window, "wall", None)
+        if wall is None or self.stepped:
+            return
+        hold = self.clock.paused and not self.finished
+        held = getattr(self, "_held", set())
+        for tile in wall.tiles[:wall.tile_count]:
+            player = tile.player
+            if player is None:
+                held.discard(id(tile))
+                continue
+            if hold and not player.paused:
+                player.pause()
+                held.add(id(player))
+            elif not hold and id(player) in held:
+                held.discard(id(player))
+                if player.paused:
+                    player.resume()  # only what the clock paused: hidden tiles stay as the wall keeps them
+        self._held = held
+
     def _poll(self) -> None:
+        self._sync_clips()
         self.clock_changed.emit()
         if self.stepped or self.finished:
             return
