@@ -7,6 +7,10 @@ expected state *or a later one on the same path* (an alarm resolved within the d
 deadline was dispatched in time), never by a false alarm unless a false alarm was expected.
 
 Points: 1 on time, 0.5 late, 0 missed or handled the wrong way; the score is their share, 0–100.
+
+:func:`score` judges the alarm records of a service (the state reached, in time);
+:func:`score_session` judges a recorded training session in full — acknowledgement, outcome,
+the right camera, the right unit — into a :class:`ScoreSheet` per alarm and in total.
 """
 from __future__ import annotations
 

@@ -244,3 +244,14 @@ def test_a_broken_scenario_is_refused_with_every_problem(qtbot, shinan, tmp_path
         open_training(QApplication.instance(), cfg, shinan, "x", root=tmp_path / "training")
     text = str(e.value)
     assert "expected.toml:2: alarms.DEMO-001.state" in text and "expected.toml:4: alarms.DEMO-404" in text
+
+
+def test_the_trainee_is_asked_for_a_name(qtbot):
+    from desktop.training.qt.dialogs import TraineeDialog
+    d = TraineeDialog("市南区 demo")
+    qtbot.addWidget(d)
+    d._accept()  # no name: refused, said why
+    assert d.result() == 0 and d.error.text()
+    d.name.setText("  王芳 ")
+    d._accept()
+    assert d.result() == 1 and d.name.text().strip() == "王芳"
