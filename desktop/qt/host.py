@@ -24,6 +24,10 @@ AREAS = {"right": Qt.RightDockWidgetArea, "left": Qt.LeftDockWidgetArea,
          "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
 
 
+def _reraise(exc: BaseException) -> None:
+    raise exc
+
+
 class GuiPump(QObject):
     """Thread-safe queue of callbacks, drained on the GUI thread every ``interval_ms``.
 
@@ -109,6 +113,9 @@ class QtPluginHost(PluginHost):
         # a layer's paint and hit-test run inside Qt's paint/mouse events: guard them here
         layer.paint = self.guard(layer.paint, f"paint of layer {layer.id}")
         layer.hit_test = self.guard(layer.hit_test, f"hit-test of layer {layer.id}")
+        # a static layer paints on the map's render thread, unguarded (disabling a plugin
+        # there would touch widgets off the GUI thread); its failure comes back through this
+        layer.paint_failed = self.guard(_reraise, f"paint of layer {layer.id}")
         self._window.add_map_layer(layer)
         self._track(f"map layer {layer.id}", lambda: self._window.remove_map_layer(layer))
         self._register_layer(layer)

@@ -123,3 +123,61 @@ def test_a_layer_failing_on_the_render_thread_is_hidden_and_reported(canvas, qtb
     assert sig.args[0] == "broken" and "bad geometry" in sig.args[1]
     assert not broken.visible
     assert canvas.layer("grid").visible  # the others stay
+
+
+STATIC_PLUGIN = """
+import threading
+from desktop.qt.map.layer import MapLayer
+
+class Layer(MapLayer):
+    id = "flaky-layer"
+    title = "flaky layer"
+    static = True
+    armed = False
+    def paint(self, p, vp):
+        if self.armed:
+            raise RuntimeError("static paint boom in " + threading.current_thread().name)
+
+class P:
+    def __init__(self, host):
+        self.host = host
+    def register(self):
+        self.layer = Layer()
+        self.host.add_map_layer(self.layer)
+    def unregister(self):
+        pass
+"""
+
+
+def test_a_plugin_static_layer_failing_on_the_render_thread_disables_its_plugin_on_the_gui_thread(
+        qtbot, tiny_district, tmp_path, monkeypatch):
+    from desktop.core.config import Config
+    from desktop.qt.app import start_plugins
+    from desktop.qt.main_window import MainWindow
+
+    monkeypatch.setattr("desktop.paths.PLUGINS", tmp_path / "none")
+    d = tmp_path / "flaky"
+    d.mkdir()
+    (d / "plugin.toml").write_text('id = "flaky"\nname = "flaky"\nversion = "1"\napi = 1\nentry = "main:P"\n',
+                                   encoding="utf-8")
+    (d / "main.py").write_text(STATIC_PLUGIN, encoding="utf-8")
+    w = MainWindow(load_district(tiny_district), MapProjection())
+    qtbot.addWidget(w)
+    w.show()
+    mgr = start_plugins(w, Config(), w.district, extra_folders=[tmp_path])
+    rec = mgr.records["flaky"]
+    assert rec.state == "enabled"
+    canvas = w.canvas
+    _frame(canvas, allow_stale=False)
+    failed_in = []
+    original = mgr._failed
+    monkeypatch.setattr(mgr, "_failed", lambda *a, **k: (failed_in.append(threading.current_thread()), original(*a, **k)))
+    rec.instance.layer.armed = True
+    canvas.vp.zoom_at(2.0)
+    _frame(canvas)  # asks the render thread, which meets the failure
+    assert canvas.wait_render(5)
+    qtbot.waitUntil(lambda: rec.state == "failed", timeout=3000)
+    assert failed_in == [threading.main_thread()]
+    assert "static paint boom in map-render" in rec.last_error
+    assert canvas.layer("flaky-layer") is None
+    assert any("flaky" in t for _, _, t in w.notices)

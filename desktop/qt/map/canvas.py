@@ -171,10 +171,15 @@ class MapCanvas(QWidget):
             self._cache_seq = job.seq
             self.static_render_ms.append(result.ms)
             del self.static_render_ms[:-200]
-        for layer, error in result.failures:
-            if layer.visible:
+        for layer, exc in result.failures:
+            if not layer.visible:
+                continue
+            report = getattr(layer, "paint_failed", None)
+            if report is not None:  # a plugin's layer: its guard disables the plugin, here
+                report(exc)
+            if layer.visible and layer in self.layers:  # (a disabled plugin's layer is gone)
                 layer.visible = False
-                self.layer_failed.emit(layer.id, error)
+                self.layer_failed.emit(layer.id, str(exc))
 
     def _adopt_finished(self) -> None:
         result = self._renderer.take()

@@ -56,7 +56,7 @@ class RenderJob:
 
 @dataclass
 class RenderResult:
-    """A rendered image and the job it answers; ``failures`` lists (layer, error text) of
+    """A rendered image and the job it answers; ``failures`` lists (layer, exception) of
     layers whose paint raised (the canvas hides and reports them on the GUI thread)."""
 
     job: RenderJob
@@ -78,10 +78,12 @@ def render_static(job: RenderJob) -> RenderResult:
     for layer in job.layers:
         p.save()
         try:
-            layer.paint(p, vp)
+            # a plugin's paint comes wrapped in its guard, which disables the plugin when the
+            # paint raises: that must happen on the GUI thread, so the failure goes back there
+            getattr(layer.paint, "__wrapped__", layer.paint)(p, vp)
         except Exception as exc:  # noqa: BLE001 - one bad layer must not blank the map
-            log.exception("map layer %s failed to paint; hiding it", layer.id)
-            failures.append((layer, str(exc)))
+            log.exception("map layer %s failed to paint", layer.id)
+            failures.append((layer, exc))
         finally:
             p.restore()
     p.end()
