@@ -79,6 +79,7 @@ class TrainingController(QObject):
         hub = getattr(window, "stream_hub", None)
         if hub is not None:
             self._alarm_sub = hub.subscribe("alarms", self._on_alarm_events)
+        window.resolve_camera = self.resolve_camera  # whoever asks the window for a camera's streams
         wall = getattr(window, "wall", None)
         if wall is not None:
             wall.resolve = self.resolve_camera  # clips only: training never opens a live stream
