@@ -145,7 +145,9 @@ class FaultyCamerasPanel(QWidget):
         self.summary.setText(tr("{n} cameras out of service ({offline} offline, {fault} faulty) · {rate}",
                                 n=n, offline=c["offline"], fault=c["fault"], rate=text) if n
                              else tr("All {total} cameras online", total=c["total"]))
-        self.summary.setStyleSheet(f"color: {colour if n else TEXT_DIM}; font-weight: bold;")
+        style = f"color: {colour if n else TEXT_DIM}; font-weight: bold;"
+        if self.summary.styleSheet() != style:  # re-polishes: only on change
+            self.summary.setStyleSheet(style)
 
 
 class CameraWatcher(QObject):
@@ -220,9 +222,12 @@ class CameraWatcher(QObject):
         if self.dock.windowTitle() != title:
             self.dock.setWindowTitle(title)
         text, colour, tip = rate_text(self.health)
-        self.label.setText(f"◉ {text}")
-        self.label.setStyleSheet(f"color: {colour};" + (" font-weight: bold;" if colour != OK_COLOUR else ""))
-        self.label.setToolTip(tip)
+        if self.label.text() != f"◉ {text}" or self.label.toolTip() != tip:
+            self.label.setText(f"◉ {text}")
+            self.label.setToolTip(tip)
+        style = f"color: {colour};" + (" font-weight: bold;" if colour != OK_COLOUR else "")
+        if self.label.styleSheet() != style:  # a style change re-polishes the label: only on change
+            self.label.setStyleSheet(style)
 
     def show_selected(self) -> None:
         cid = self.panel.selected_camera()
