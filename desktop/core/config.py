@@ -28,7 +28,6 @@ class Config:
     workstation: str = ""  # id used in published workflow changes; "" = hostname
     operator: str = ""  # who is on duty; "" = the login name
     instance: str = ""  # name of this instance on the PC ("" = the first free slot: "", "2", "3"…)
-    instance: str = ""  # name of this instance on the PC ("" = the first free slot: "", "2", "3"…)
     map_datum: str = "GCJ02"  # datum of the map plane (GCJ02 lines up with AMap-style tiles)
     coord_crs: str = "GCJ02"  # CRS of the coordinates shown in the status bar
     tiles: str = ""  # optional raster basemap: an .mbtiles file or an XYZ folder {z}/{x}/{y}.png

@@ -162,9 +162,6 @@ def attach_operator_tools(app, window, session, cfg: Config, district) -> None:
     # camera states on the map icons, the faulty-cameras dock and the online rate
     from desktop.qt.camera_faults import watch_cameras
     watch_cameras(window, session.cameras.health, now=session.clock.time)
-    # camera states on the map icons, the faulty-cameras dock and the online rate
-    from desktop.qt.camera_faults import watch_cameras
-    watch_cameras(window, session.cameras.health, now=session.clock.time)
 
 
 def attach_wall(window, session, cfg: Config, district) -> None:
