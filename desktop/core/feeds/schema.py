@@ -453,7 +453,7 @@ def parse_radar(topic: str, data: dict, radar_from_topic: str = "", convert: boo
     if len(raw) > RADAR_MAX_TARGETS:
         f.fail("out_of_range", "targets", rtr("{n} targets in one report; at most {max}",
                                               n=len(raw), max=RADAR_MAX_TARGETS))
-    targets: list[RadarTarget] = []
+    rows: list[tuple] = []
     seen: set[str] = set()
     for i, item in enumerate(raw):
         prefix = f"targets[{i}]"
@@ -469,14 +469,15 @@ def parse_radar(topic: str, data: dict, radar_from_topic: str = "", convert: boo
         lat = t.number("lat", -90.0, 90.0)
         heading = t.number("heading_deg", -360.0, 720.0) % 360.0
         speed = t.number("speed_kn", 0.0, 100.0)
-        if item.get("time") is None:
-            t_text, t_epoch = time_text, epoch
-        else:
-            t_text, t_epoch = t.time()
-        targets.append(RadarTarget(id=tid, time=t_text, epoch=t_epoch, lon=lon, lat=lat, crs=crs,
-                                   heading_deg=heading, speed_kn=speed))
-    if convert:
-        targets = fill_positions(targets)
+        t_text, t_epoch = (time_text, epoch) if item.get("time") is None else t.time()
+        rows.append((tid, t_text, t_epoch, lon, lat, heading, speed))
+    if convert and rows:
+        # one conversion pass for the whole sweep, and each record built once (no replace())
+        lw, aw, lg, ag = convert_positions([r[3] for r in rows], [r[4] for r in rows], [crs] * len(rows))
+        targets = [RadarTarget(r[0], r[1], r[2], r[3], r[4], crs, r[5], r[6], float(lw[i]), float(aw[i]),
+                               float(lg[i]), float(ag[i])) for i, r in enumerate(rows)]
+    else:
+        targets = [RadarTarget(r[0], r[1], r[2], r[3], r[4], crs, r[5], r[6]) for r in rows]
     return RadarReport(radar=radar, time=time_text, epoch=epoch, crs=crs, targets=tuple(targets))
 
 

@@ -113,11 +113,9 @@ class SeaWatch:
             return []
         lon = np.fromiter((t.lon_wgs for t in targets), float, len(targets))
         lat = np.fromiter((t.lat_wgs for t in targets), float, len(targets))
-        inside = self.waters.inside_many(lon, lat)  # one vectorised pass; exact groups only for the few in
         entries: list[Entry] = []
-        for t, is_in in zip(targets, inside):
+        for t, groups in zip(targets, self.waters.groups_many(lon, lat)):  # one tree query for the sweep
             was = self._inside.get(t.key, {})
-            groups = self.waters.groups_at(t.lon_wgs, t.lat_wgs) if is_in else {}
             alarmed = self._alarmed.setdefault(t.key, {})
             for group, zone in groups.items():
                 if group in was:

@@ -137,6 +137,21 @@ class WatchedWaters:
             out.setdefault(z.group, z)
         return out
 
+    def groups_many(self, lon, lat) -> list[dict[str, WatchedZone]]:
+        """For each WGS84 point, group -> the zone naming it there (the smallest of the group
+        containing it); one vectorised tree query for all points."""
+        lon = np.asarray(lon, float).reshape(-1)
+        lat = np.asarray(lat, float).reshape(-1)
+        out: list[dict[str, WatchedZone]] = [{} for _ in range(len(lon))]
+        if self._tree is None or not len(lon):
+            return out
+        pi, zi = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+        order = np.lexsort((self._area[zi], pi))  # by point, then smallest zone first
+        for k in order:
+            z = self.zones[int(zi[k])]
+            out[int(pi[k])].setdefault(z.group, z)
+        return out
+
     def inside_many(self, lon, lat) -> np.ndarray:
         """A bool per WGS84 point: inside some watched zone (one vectorised pass)."""
         lon = np.asarray(lon, float).reshape(-1)

@@ -14,18 +14,21 @@ the rejection counts are the radar feed's, where the reports arrive.
 """
 from __future__ import annotations
 
+import collections
 import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
 
+from pyqtgraph.functions import arrayToQPolygonF
+
 from desktop.core.feeds.schema import PayloadError
 from desktop.core.geo.viewport import Viewport
 from desktop.core.localtime import format_local
 from desktop.core.radar._i18n import tr
 from desktop.core.radar.feed import parse_report
-from desktop.core.radar.tracks import TrackBoard
+from desktop.core.radar.tracks import TRACK_POINTS, TrackBoard
 from desktop.core.radar.waters import WatchedWaters
 
 from .camera_layer import FragmentArray
@@ -133,7 +136,9 @@ class RadarLayer(MapLayer):
         self.keys: list[str] = []
         self._x = self._y = self._heading = self._state = np.zeros(0)
         self._speed = np.zeros(0)
-        self._trails: dict[str, np.ndarray] = {}
+        # key -> deque of (epoch, map x, map y): each fix projected once, when it arrives (a rebuild
+        # that projected every track again cost 100+ ms a frame for 1,000 targets)
+        self._map: dict[str, collections.deque] = {}
         self.ignored = 0  # reports this view could not read (the feed counts and lists them)
         self.painted_at = 0.0
 
@@ -146,12 +151,29 @@ class RadarLayer(MapLayer):
                 reports.append(parse_report(topic, payload))
             except PayloadError:
                 self.ignored += 1
-        if reports and self.board.ingest(reports):
-            self.changed()
+        moved = self.board.ingest(reports) if reports else []
+        if not moved:
+            return
+        x, y = self.projection.forward(np.fromiter((t.lon_wgs for t in moved), float, len(moved)),
+                                       np.fromiter((t.lat_wgs for t in moved), float, len(moved)), "WGS84")
+        keep = self.board.track_s
+        for t, mx, my in zip(moved, np.atleast_1d(x), np.atleast_1d(y)):
+            trail = self._map.get(t.key)
+            if trail is None:
+                trail = self._map[t.key] = collections.deque(maxlen=TRACK_POINTS)
+            if trail and trail[-1][0] == t.epoch:
+                trail[-1] = (t.epoch, float(mx), float(my))
+            else:
+                trail.append((t.epoch, float(mx), float(my)))
+            while trail and trail[0][0] < t.epoch - keep:
+                trail.popleft()
+        self.changed()
 
     def expire(self, now: float | None = None) -> None:
         """Grey out targets not reported for a while, forget old ones (a timer calls this)."""
         lost, gone = self.board.expire(time.time() if now is None else now)
+        for key in gone:
+            self._map.pop(key, None)
         if lost or gone:
             self.changed()
 
@@ -161,8 +183,9 @@ class RadarLayer(MapLayer):
         self.keys = [t.key for t in targets]
         lon = np.fromiter((t.lon_wgs for t in targets), float, n)
         lat = np.fromiter((t.lat_wgs for t in targets), float, n)
-        x, y = self.projection.forward(lon, lat, "WGS84") if n else (np.zeros(0), np.zeros(0))
-        self._x, self._y = np.asarray(x, float).reshape(n), np.asarray(y, float).reshape(n)
+        last = [self._map[k][-1] for k in self.keys]
+        self._x = np.fromiter((p[1] for p in last), float, n)
+        self._y = np.fromiter((p[2] for p in last), float, n)
         self._heading = np.fromiter((t.heading_deg for t in targets), float, n)
         self._speed = np.fromiter((t.speed_kn for t in targets), float, n)
         lost = np.fromiter((t.lost for t in targets), bool, n)
@@ -170,12 +193,6 @@ class RadarLayer(MapLayer):
         self._state = np.where(lost, STATES.index("lost"), np.where(inside, STATES.index("watched"),
                                                                      STATES.index("sea")))
         self._targets = targets
-        trails = self.board.trails()
-        self._trails = {}
-        for k, tr_ in trails.items():
-            if len(tr_) >= 2:
-                tx, ty = self.projection.forward(tr_[:, 1], tr_[:, 2], "WGS84")
-                self._trails[k] = np.column_stack([np.asarray(tx, float), np.asarray(ty, float)])
         self._version = self.board.version
 
     # --- painting --------------------------------------------------------------------------
@@ -217,23 +234,34 @@ class RadarLayer(MapLayer):
                 p.drawText(pos, text)
 
     def _paint_tracks(self, p: QPainter, vp: Viewport, idx) -> None:
+        # Hairlines (width 0) shifted by a pixel make the 2 px line and the 2×2 px dots: Qt's
+        # stroker for any wider pen, an antialiased round dot per fix or a translucent line made
+        # 50 tracks of 150 fixes cost 50-100 ms a frame; hairlines cost a few.
+        sea = QColor("#0b1a2a")
+        p.setBrush(Qt.NoBrush)
+        p.setRenderHint(QPainter.Antialiasing, False)
         for i in idx:
-            xy = self._trails.get(self.keys[i])
-            if xy is None:
+            trail = self._map.get(self.keys[i])
+            if trail is None or len(trail) < 2:
                 continue
-            tx, ty = vp.to_screen(xy[:, 0], xy[:, 1])
-            path = QPainterPath(QPointF(float(tx[0]), float(ty[0])))
-            for x, y in zip(np.asarray(tx, float)[1:], np.asarray(ty, float)[1:]):
-                path.lineTo(float(x), float(y))
+            xy = np.array(trail, float)
+            tx, ty = vp.to_screen(xy[:, 1], xy[:, 2])
+            poly = arrayToQPolygonF(np.asarray(tx, float), np.asarray(ty, float))  # no QPointF per fix
             c = QColor(STATE_COLORS[STATES[int(self._state[i])]])
-            c.setAlpha(110)
-            p.setBrush(Qt.NoBrush)
-            p.setPen(QPen(c, 3.0, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
-            p.drawPath(path)
-            # a dot per sweep: the spacing reads as speed, as on a radar screen
-            c.setAlpha(230)
-            p.setPen(QPen(c, 4.0, Qt.SolidLine, Qt.RoundCap))
-            p.drawPoints(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(tx, ty)]))
+            # the line dimmed by blending with the sea (not by alpha), the fixes in full colour:
+            # a dot per sweep, so the spacing reads as speed, as on a radar screen
+            p.setPen(QPen(QColor((c.red() + sea.red()) // 2, (c.green() + sea.green()) // 2,
+                                 (c.blue() + sea.blue()) // 2), 0))
+            for dx, dy in ((0, 0), (1, 0), (0, 1)):
+                p.translate(dx, dy)
+                p.drawPolyline(poly)
+                p.translate(-dx, -dy)
+            p.setPen(QPen(c, 0))
+            for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+                p.translate(dx, dy)
+                p.drawPoints(poly)
+                p.translate(-dx, -dy)
+        p.setRenderHint(QPainter.Antialiasing, True)
 
     def hit_test(self, x: float, y: float, vp: Viewport) -> Hit | None:
         if self._version != self.board.version:
