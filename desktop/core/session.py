@@ -12,6 +12,8 @@ import os
 import socket
 from pathlib import Path
 
+import numpy as np
+
 from desktop.core.alarms.service import AlarmService
 from desktop.core.clock import RealClock
 from desktop.core.config import Config
@@ -116,7 +118,8 @@ class Session:
                 extras["radar"] = ("desktop.core.radar.feed:make_feed_process_radar",
                                    {"district": str(district.info.path)})
             self.alarms = RemoteAlarmService(journal_path, broker_url=cfg.broker, workstation=self.workstation,
-                                             clock=self.clock, locate=self.locate, extras=extras)
+                                             clock=self.clock, locate=self.locate, locate_many=self.locate_many,
+                                             extras=extras)
             if extras:
                 from desktop.core.patrol_link import RemotePatrol
                 self.patrol = RemotePatrol(self.alarms, self.patrol_journal_path)
@@ -162,6 +165,18 @@ class Session:
         x, y = self.projection.forward(lon_wgs, lat_wgs, "WGS84")
         found = self._cells.containing(x, y)
         return str(self.district.grid[found[0]].props.get("subdistrict", "")) if found else ""
+
+    def locate_many(self, lon_wgs, lat_wgs) -> list[str]:
+        """:meth:`locate` for arrays of points at once (a batch of alarms): one projection
+        and one tree query, not a Python round per alarm."""
+        lon = np.asarray(lon_wgs, float)
+        lat = np.asarray(lat_wgs, float)
+        if not len(lon):
+            return []
+        x, y = self.projection.forward(lon, lat, "WGS84")
+        cells = self._cells.first_containing(x, y)
+        grid = self.district.grid
+        return [str(grid[c].props.get("subdistrict", "")) if c >= 0 else "" for c in cells.tolist()]
 
     def services(self) -> dict:
         """What plugins get through ``host.service(name)`` from this session."""

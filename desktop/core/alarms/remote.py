@@ -26,6 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from . import workflow
 from .model import Alarm, AlarmEvent, AlarmState, EventKind
 from .query import JournalReader
@@ -253,7 +255,7 @@ class RemoteAlarmService(AlarmReads):
 
     def __init__(self, journal: Path | str, *, broker_url: str, workstation: str, clock=None,
                  locate: Callable[[float, float], str] | None = None, flood_window_s: float = 60.0,
-                 extras: dict | None = None):
+                 extras: dict | None = None, locate_many: Callable[..., list[str]] | None = None):
         self.journal_path = str(journal)
         self.extras = dict(extras or {})  # further services run in the child (see _child_main)
         self._reader_db = JournalReader(journal)
@@ -265,6 +267,9 @@ class RemoteAlarmService(AlarmReads):
         self.workstation = workstation
         self.clock = clock
         self.locate = locate
+        # locate_many(lons, lats) -> subdistricts: a batch at once (this runs in the GUI process,
+        # on the mirror thread: a Python round per alarm of a flood holds the GUI's interpreter lock)
+        self.locate_many = locate_many
         self.flood_window_s = flood_window_s
         self._alarms: dict[str, Alarm] = {}
         self._out: list[AlarmEvent] = []
@@ -368,7 +373,7 @@ class RemoteAlarmService(AlarmReads):
                         self.on_messages(messages)
                     except Exception:  # noqa: BLE001 - the mirror thread must go on
                         log.exception("forwarded messages could not be delivered")
-                events = [replace(e, alarm=self._located(e.alarm)) if e.alarm is not None else e for e in events]
+                events = self._located_events(events)
                 with self._lock:
                     for e in events:
                         if e.kind == EventKind.FORGOTTEN and e.alarm is not None:
@@ -441,6 +446,27 @@ class RemoteAlarmService(AlarmReads):
             log.exception("could not restart the alarm feed process")
             self.last_failure = f"restart failed: {exc}"
             threading.Thread(target=self._restart, args=(proc, 0.0), daemon=True).start()
+
+    def _located_events(self, events: list) -> list:
+        """The events with their alarms' sub-districts filled in where missing, the batch at once."""
+        need = [i for i, e in enumerate(events) if e.alarm is not None and not e.alarm.subdistrict]
+        if not need or (self.locate is None and self.locate_many is None):
+            return events
+        try:
+            if self.locate_many is not None:
+                subs = self.locate_many(np.array([events[i].alarm.lon_wgs for i in need], float),
+                                        np.array([events[i].alarm.lat_wgs for i in need], float))
+            else:
+                subs = [self.locate(events[i].alarm.lon_wgs, events[i].alarm.lat_wgs) for i in need]
+        except Exception:  # noqa: BLE001 - the mirror thread must go on; the alarms stay unplaced
+            log.exception("locating alarms in the sub-districts failed")
+            return events
+        out = list(events)
+        for i, sub in zip(need, subs):
+            if sub:
+                e = out[i]
+                out[i] = replace(e, alarm=replace(e.alarm, subdistrict=sub))
+        return out
 
     def _located(self, a: Alarm) -> Alarm:
         if self.locate is not None and not a.subdistrict:

@@ -60,3 +60,20 @@ class PolygonIndex:
         if self._tree is None:
             return []
         return sorted(int(i) for i in self._tree.query(shapely.Point(x, y), predicate="intersects"))
+
+    def first_containing(self, x, y) -> np.ndarray:
+        """For each point of the arrays ``x``, ``y``: the lowest index of a polygon containing
+        it, or -1. One tree query for all points (an alarm flood's batch), no Python per point."""
+        x = np.atleast_1d(np.asarray(x, float))
+        y = np.atleast_1d(np.asarray(y, float))
+        out = np.full(len(x), -1, np.int64)
+        if self._tree is None or not len(x):
+            return out
+        pts, polys = self._tree.query(shapely.points(x, y), predicate="intersects")
+        if len(pts):
+            # lowest polygon index per point, as containing()[0] gives: sort by (point, polygon)
+            order = np.lexsort((polys, pts))
+            pts, polys = pts[order], polys[order]
+            first = np.r_[True, pts[1:] != pts[:-1]]
+            out[pts[first]] = polys[first]
+        return out
