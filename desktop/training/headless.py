@@ -76,10 +76,9 @@ def run_once(scenario: Path | str, *, speed: float = 60.0, seed: int = 1, step_s
     app = QApplication.instance()
     if app is None:
         app = QApplication([])
-    if not app.property("pingan_themed"):
-        # once per application: restyling it under live widgets (a second run in one process) crashes Qt
+        # themed here only when made here: restyling a running application under live widgets
+        # (a test process, a second run) crashes Qt
         apply_theme(app)
-        app.setProperty("pingan_themed", True)
     if not i18n.current_locale():
         i18n.set_locale(i18n.default_locale())
     tune_runtime()
