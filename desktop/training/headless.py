@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     r.add_argument("--keep", action="store_true", help="keep the sessions in the data folder (default: a temporary one)")
     args = ap.parse_args(argv)
-    from desktop.bench.soak import machine_ref_ms
+    from desktop.bench.machine import machine_ref_ms
     from desktop.core.feeds.scenario import ScenarioError
     from desktop.training.qt.app import TrainingSetupError
     root = None if args.keep else Path(tempfile.mkdtemp(prefix="pingan-training-"))
