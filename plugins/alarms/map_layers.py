@@ -12,8 +12,23 @@ from desktop.sdk import AlarmState, Hit, MapLayer, priority_style
 from desktop.sdk import MarkerAtlas as FragmentArray
 
 DOT = 18
+COVER_PX = 4.0  # dots (18 px) sharing a cell this big with a later, as urgent or more, dot: only that one drawn
+COVER_ABOVE = 1500  # below this many visible dots every one is drawn
 RING_CELL = 58  # a ring sprite's cell: the widest ring (radius 26, 3 px pen) with a margin
 RING_STEPS = 16  # stages of the pulse in the ring atlas
+
+
+def topmost_per_cell(sx: np.ndarray, sy: np.ndarray, cell_px: float) -> np.ndarray:
+    """Indices (ascending, so the drawing order stays) of the last marker in each
+    ``cell_px`` screen cell: the one drawn on top. The others lie under it, shifted by less
+    than a cell, so leaving them out changes at most a sliver at a dot's rim, while a flood
+    of 10,000 open alarms at district zoom blends a fraction of the sprites."""
+    cx = np.floor(sx / cell_px).astype(np.int64)
+    cy = np.floor(sy / cell_px).astype(np.int64)
+    key = (cx - cx.min()) * (int(cy.max() - cy.min()) + 1) + (cy - cy.min())
+    # np.unique keeps the first of equal keys: look from the end for the last one drawn
+    _, first_from_end = np.unique(key[::-1], return_index=True)
+    return np.sort(len(key) - 1 - first_from_end)
 
 
 class AlarmLayer(MapLayer):
@@ -47,6 +62,7 @@ class AlarmLayer(MapLayer):
         self._ring_frags = FragmentArray()
         self._atlas = None
         self._rings = None
+        self.last_drawn = 0  # dots drawn by the last paint
 
     def set_alarms(self, alarms) -> None:
         """Replace everything shown (start-up, or after a filter change)."""
@@ -157,6 +173,10 @@ class AlarmLayer(MapLayer):
             return
         vis = vis[np.argsort(-self._prio[vis], kind="stable")]  # urgent drawn last, on top
         sx, sy = vp.to_screen(self._x[vis], self._y[vis])
+        if len(vis) > COVER_ABOVE:
+            keep = topmost_per_cell(sx, sy, COVER_PX)
+            vis, sx, sy = vis[keep], sx[keep], sy[keep]
+        self.last_drawn = len(vis)
         self._frags.fill(sx, sy, (self._prio[vis] - 1) * DOT, DOT)
         self._frags.draw(p, len(vis), self._dot_atlas())
         # pulsing rings for the most urgent new alarms only (vis is sorted least urgent first),
