@@ -231,3 +231,13 @@ def test_a_broken_stream_shows_error_and_the_others_play(wall, qtbot, video_clip
     assert wall.tiles[0].detail and "Errno" not in wall.tiles[0].detail
     wall.grab()  # paints the error overlay without raising
     assert wall.tiles[0].overlay_key[3] == "error"
+
+
+def test_a_layout_state_moving_a_camera_to_another_tile_keeps_its_player(wall, qtbot):
+    wall.apply_layout_state({"layout": "4", "tiles": ["cam1", "cam2", "cam3", "cam4"]})
+    players = {wall.tiles[i].camera_id: wall.tiles[i].player for i in range(4)}
+    wall.apply_layout_state({"layout": "4", "tiles": ["cam3", "cam4", "cam7", None]})
+    assert [wall.tiles[i].camera_id for i in range(4)] == ["cam3", "cam4", "cam7", None]
+    assert wall.tiles[0].player is players["cam3"] and wall.tiles[1].player is players["cam4"]
+    assert players["cam1"].closed and players["cam2"].closed
+    assert wall.layout_state()["tiles"] == ["cam3", "cam4", "cam7", None]

@@ -485,6 +485,7 @@ class VideoWall(QWidget):
         self.stop_tour()
         if self.enlarged is not None:
             self.toggle_enlarge(self.enlarged)
+        self._move_players_to(state["tiles"])
         self.set_layout(state["layout"])
         opened = 0
         for i, cid in enumerate(state["tiles"]):
@@ -567,10 +568,31 @@ class VideoWall(QWidget):
             self.select(target)
         return opened > 0
 
+    def _move_players_to(self, targets: list) -> None:
+        """Before a new layout state: a camera that is on the wall already and goes to another
+        tile takes its player along (no reconnect, no black tile while the stream starts
+        again) — an alarm preset over a wall showing the alarm's cameras, and back."""
+        where = {t.camera_id: t.index for t in self.tiles if t.camera_id is not None and t.player is not None}
+        for i, cid in enumerate(targets):
+            if cid is None or self.tiles[i].camera_id == cid:
+                continue
+            j = where.get(cid)
+            if j is None or j == i or (j < len(targets) and targets[j] == cid):
+                continue
+            self._exchange(i, j)
+            for k in (i, j):
+                if self.tiles[k].camera_id is not None:
+                    where[self.tiles[k].camera_id] = k
+
     def swap_tiles(self, a: int, b: int) -> None:
         """Exchange two tiles' cameras (players keep running: no reconnect)."""
         if a == b:
             return
+        self._exchange(a, b)
+        self._relayout()
+        self.select(b)
+
+    def _exchange(self, a: int, b: int) -> None:
         ta, tb = self.tiles[a], self.tiles[b]
         self.model.swap(a, b)
         for attr in ("streams", "player", "frame", "qimage", "state", "detail", "frame_clock", "opened_at",
@@ -584,8 +606,6 @@ class VideoWall(QWidget):
             t.overlay_key = None
             if t.player is not None:
                 t.player.set_keyframes_only(False)
-        self._relayout()
-        self.select(b)
 
     # ======================================================================================
     # internals
