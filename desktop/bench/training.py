@@ -19,6 +19,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    from desktop.training.headless import main as run
-    return run(["run", args.scenario, "--autopilot", "--speed", f"{args.speed:g}", "--runs", str(args.runs),
-                "--seed", str(args.seed)] + (["--json"] if args.json else []))
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from desktop.bench.machine import machine_ref_ms
+    from desktop.training.headless import run_many
+    root = Path(tempfile.mkdtemp(prefix="pingan-bench-training-"))
+    result, _runs = run_many(args.scenario, runs=args.runs, speed=args.speed, seed=args.seed, autopilot=True,
+                             root=root)
+    result.pop("folder", None)
+    result["machine_ref_ms"] = machine_ref_ms()
+    print(json.dumps(result, ensure_ascii=False) if args.json else
+          f"score {result['score']} · {result['wall_s']} s · deterministic {result['deterministic']}")
+    return 0

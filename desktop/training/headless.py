@@ -158,6 +158,18 @@ def close_training(app, window, session, ctl) -> None:
     app.processEvents()
 
 
+def run_many(scenario, runs: int = 2, **kw) -> tuple[dict, list[dict]]:
+    """``runs`` runs with the same seed: the first run's figures with ``runs``,
+    ``deterministic`` and the slowest ``wall_s``; and every run's."""
+    results = [run_once(scenario, **kw) for _ in range(max(1, runs))]
+    first = dict(results[0])
+    first["runs"] = len(results)
+    first["deterministic"] = (len(results) > 1 and all(r["score"] == first["score"] and r["digest"] == first["digest"]
+                                                        for r in results))
+    first["wall_s"] = max(r["wall_s"] for r in results)
+    return first, results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m desktop.training", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -176,19 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.core.feeds.scenario import ScenarioError
     from desktop.training.qt.app import TrainingSetupError
     root = None if args.keep else Path(tempfile.mkdtemp(prefix="pingan-training-"))
-    results = []
     try:
-        for i in range(max(1, args.runs)):
-            results.append(run_once(args.scenario, speed=args.speed, seed=args.seed, step_s=args.step,
-                                    autopilot=args.autopilot, district=args.district, root=root))
+        first, results = run_many(args.scenario, runs=args.runs, speed=args.speed, seed=args.seed, step_s=args.step,
+                                  autopilot=args.autopilot, district=args.district, root=root)
     except (TrainingSetupError, ScenarioError) as exc:
         print(f"python -m desktop.training: the scenario cannot be used:\n{exc}", file=sys.stderr)
         return 2
-    first = dict(results[0])
-    first["runs"] = len(results)
-    first["deterministic"] = (len(results) > 1 and all(r["score"] == first["score"] and r["digest"] == first["digest"]
-                                                        for r in results))
-    first["wall_s"] = max(r["wall_s"] for r in results)
     first["machine_ref_ms"] = machine_ref_ms()
     if not args.keep:
         first.pop("folder", None)
