@@ -5,7 +5,11 @@ rate, with 1 % malformed payloads mixed in. The workstation runs offscreen exact
 production: MQTT feed → alarm service (journal) → alarm panel plugin → table and map.
 Measured: event-loop stall (a 10 ms timer's lateness), publish → visible latency (the send
 time carried in the payload against the end of the first map frame painted with the alarm
-on it), lost alarms (sent valid, never shown) and rejected payloads.
+on it), lost alarms (sent valid, never shown) and rejected payloads. Also the CPU the flood
+costs, in % of one core over its duration (``gui_thread_cpu_pct``, ``gui_process_cpu_pct``,
+``feed_process_cpu_pct``): unlike the times, these hardly change with what else the machine
+runs, so they say how much headroom is left. ``--hog N`` runs N busy processes meanwhile (a
+core taken by another program); ``machine_ref_ms``: ``desktop/bench/machine.py``.
 """
 from __future__ import annotations
 
@@ -60,6 +64,17 @@ print(json.dumps({"sent_valid": len(infos), "sent_bad": bad, "elapsed": time.mon
 c.loop_stop()
 c.disconnect()
 """
+
+
+def _proc_cpu_s(pid) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux), or None."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values, q):
@@ -172,6 +187,9 @@ def run(args):
     timer.start()
 
     lon0, lat0 = district.cameras.records[0].lon, district.cameras.records[0].lat
+    # CPU during the flood, whatever else the machine runs: the GUI thread, this process, the feed process
+    feed_pid = getattr(session.alarms, "pid", None)
+    cpu0 = (time.monotonic(), time.thread_time(), time.process_time(), _proc_cpu_s(feed_pid))
     pub = subprocess.Popen([sys.executable, "-c", PUBLISHER, "127.0.0.1", str(broker.port), str(args.rate),
                             str(args.seconds), str(lon0), str(lat0)], stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + args.seconds + 60
@@ -190,6 +208,12 @@ def run(args):
         app.processEvents()
         time.sleep(0.005)
     timer.stop()
+    wall_s = time.monotonic() - cpu0[0]
+    cpu = {"gui_thread_cpu_pct": round(100 * (time.thread_time() - cpu0[1]) / wall_s, 1),
+           "gui_process_cpu_pct": round(100 * (time.process_time() - cpu0[2]) / wall_s, 1)}
+    feed_cpu = _proc_cpu_s(feed_pid)
+    cpu["feed_process_cpu_pct"] = (round(100 * (feed_cpu - cpu0[3]) / wall_s, 1)
+                                   if feed_cpu is not None and cpu0[3] is not None else None)
 
     sent_times = {}
     for al in session.alarms.alarms(limit=None):
@@ -219,6 +243,7 @@ def run(args):
         "paint_ms_p50": _pct(paint_ms, 50),
         "paint_ms_p99": _pct(paint_ms, 99),
         "journal_batches": counters.get("batches", 0),
+        **cpu,
         "gui_rss_mb_max": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "wall": bool(args.wall and window.wall is not None),
         "plugin_state": manager.records["alarms"].state,  # anything but "enabled" voids the run
