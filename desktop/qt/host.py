@@ -243,26 +243,63 @@ class QtPluginHost(PluginHost):
 
 
 class _WorkPool:
-    """Two daemon threads running plugins' background work (this is a 2-core class of PC and
-    the GUI thread must keep one). Daemon: a plugin's endless job never blocks the exit."""
+    """Daemon threads running plugins' background work. Two stay (this is a 2-core class of
+    PC and the GUI thread must keep one); when every thread is busy a job gets an extra one, up
+    to ``max_workers``, which ends after ``idle_s`` without work. Without the extras one
+    plugin's long job (the statistics history, half a minute) would hold every other plugin's
+    short work (a patrol ranking) behind it. Daemon: a plugin's endless job never blocks the exit.
+    """
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, max_workers: int = 6, idle_s: float = 5.0):
         import queue
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._run, name=f"plugin-work-{i}", daemon=True)
-                         for i in range(workers)]
-        for t in self._threads:
-            t.start()
+        self._core = workers
+        self._max = max(workers, max_workers)
+        self._idle_s = idle_s
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0
+        self._seq = 0
+        for _ in range(workers):
+            self._start(core=True)
+
+    def _start(self, core: bool) -> None:
+        # under self._lock, or before any job exists
+        self._threads += 1
+        self._seq += 1
+        threading.Thread(target=self._run, args=(core,), name=f"plugin-work-{self._seq}", daemon=True).start()
 
     def submit(self, fn):
         import concurrent.futures
         fut: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((fut, fn))
+        with self._lock:
+            self._queue.put((fut, fn))
+            # a job waiting beyond the idle threads gets a thread of its own (within the cap)
+            if self._queue.qsize() > self._idle and self._threads < self._max:
+                self._start(core=False)
         return fut
 
-    def _run(self) -> None:
+    def busy(self) -> tuple[int, int]:
+        """(threads, idle threads) now — for tests and the soak benchmark."""
+        with self._lock:
+            return self._threads, self._idle
+
+    def _run(self, core: bool) -> None:
+        import queue
         while True:
-            fut, fn = self._queue.get()
+            with self._lock:
+                self._idle += 1
+            try:
+                fut, fn = self._queue.get(timeout=None if core else self._idle_s)
+            except queue.Empty:
+                with self._lock:
+                    self._idle -= 1
+                    if self._queue.qsize() == 0:
+                        self._threads -= 1
+                        return
+                continue
+            with self._lock:
+                self._idle -= 1
             if not fut.set_running_or_notify_cancel():
                 continue
             try:

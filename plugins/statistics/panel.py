@@ -271,7 +271,9 @@ class StatisticsPlugin(Plugin):
             self.host.show_notice(tr("The history could not be built: {err}", err=exc), "error")
             self.refresh()
 
-        self.host.run_in_background(lambda: self.stats.build_history(progress), done, failed, what="statistics history")
+        # Disabling the plugin (or closing the window) stops the build at its next step.
+        self.host.run_in_background(lambda: self.stats.build_history(progress, cancelled=lambda: self.host.closed),
+                                    done, failed, what="statistics history")
 
     # --- figures ------------------------------------------------------------------------------
     def refresh(self, *_a) -> None:
