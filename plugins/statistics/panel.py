@@ -77,7 +77,7 @@ class StatisticsPanel(QWidget):
                           ("operator", tr("by operator"))):
             self.response_by.addItem(text, key)
         self.metric = QComboBox()
-        for m, text in core.METRIC_NAMES.items():
+        for m, text in core.METRIC_NAMES.items():  # the names are in this plugin's catalog
             self.metric.addItem(tr(text), m)
 
         chart_row = QHBoxLayout()
