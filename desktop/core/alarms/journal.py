@@ -140,12 +140,15 @@ class JournalBatch:
         if self._s is None:
             self._c.execute(_UPSERT, row)
             return
-        # Insert first: whether the row is new decides whether the summaries count it.
-        if self._c.execute(_INSERT_NEW, row).rowcount == 1:
+        # Whether the row is new decides whether the summaries count it. An alarm the summaries
+        # know (counted lately) is updated in one statement; another is inserted if absent.
+        if self._s.knows(alarm.id):
+            self._c.execute(_UPSERT, row)
+        elif self._c.execute(_INSERT_NEW, row).rowcount == 1:
             self._s.alarm_added(self._c, alarm.id, alarm.type, alarm.epoch, alarm.subdistrict,
                                 alarm.lon_wgs, alarm.lat_wgs, alarm.received)
         else:
-            self._c.execute(_UPDATE, row[1:] + row[:1])
+            self._c.execute(_UPDATE, row[1:] + row[:1])  # the insert was ignored: the row exists
 
     def add_occurrence(self, msg_id: str, alarm_id: str, time: str, received: float,
                        payload: dict | str) -> None:

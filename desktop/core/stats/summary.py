@@ -87,6 +87,8 @@ CREATE TABLE IF NOT EXISTS arrivals (
     PRIMARY KEY (alarm_id, unit, dispatched)) WITHOUT ROWID;
 """
 
+_METRIC_OF = {"acknowledged": "ack", "dispatched": "dispatch", "resolved": "resolve"}
+
 STAT_TABLES = ("stat_day", "stat_cell_day", "stat_cell_month", "stat_resp_day", "stat_resp_month",
                "stat_resp_op_day", "stat_resp_op_month")
 
@@ -167,12 +169,17 @@ class SummaryKeeper:
         # points at once; a batch's new alarms are placed together when the batch ends.
         self.cells_of = cells_of
         self._new: list[tuple[int, int, str, float, float]] = []  # (day, month, type, lon, lat)
-        self._keys: dict[str, _AlarmKey] = {}  # alarms seen in the current batch
+        self._keys: dict[str, _AlarmKey] = {}  # alarms seen lately (see _remember)
         self._resp: dict[tuple, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        self._hists: dict[tuple, dict[int, int]] = {}  # histograms as last written (see flush)
+        self._batch_new: list[str] = []  # alarms first counted in this batch
+        self._day_add: Counter = Counter()  # (day, type, sub, hour) -> new alarms in this batch
+        self._closed: Counter = Counter()  # (day, type, sub, column) -> closures in this batch
         self._camera_last: dict[str, tuple[str, float]] | None = None
         self._hour_sql = [
-            f"INSERT INTO stat_day (day, type, subdistrict, n, {h}) VALUES (?, ?, ?, 1, 1) "
-            f"ON CONFLICT (day, type, subdistrict) DO UPDATE SET n = n + 1, {h} = {h} + 1" for h in HOURS]
+            f"INSERT INTO stat_day (day, type, subdistrict, n, {h}) VALUES (?, ?, ?, ?, ?) "
+            f"ON CONFLICT (day, type, subdistrict) DO UPDATE SET n = n + excluded.n, {h} = {h} + excluded.{h}"
+            for h in HOURS]
 
     @property
     def tz_name(self) -> str:
@@ -180,17 +187,19 @@ class SummaryKeeper:
 
     # --- set-up -------------------------------------------------------------------------------
     def install(self, conn: sqlite3.Connection) -> None:
-        """Create the tables; rebuild them from the rows when they are missing, stale (an older
-        version) or were counted in another zone."""
-        conn.executescript(SUMMARY_SCHEMA)
+        """Rebuild the summaries from the rows when they are stale (an older version), were
+        counted in another zone or were never kept (a journal from before them). The tables
+        themselves are created when the journal opens."""
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('summary_tz', 'summary_version')"))
         if meta.get("summary_tz") == self.tz_name and meta.get("summary_version") == str(SUMMARY_VERSION):
             return
         if conn.execute("SELECT 1 FROM alarms LIMIT 1").fetchone() is not None:
             log.info("alarm journal summaries (re)built for zone %s", self.tz_name)
             self.rebuild(conn)
+        conn.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for both keys
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_tz', ?)", (self.tz_name,))
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_version', ?)", (str(SUMMARY_VERSION),))
+        conn.execute("COMMIT")
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
         """Recompute every summary from the alarms, transitions and arrivals (one full scan)."""
@@ -199,12 +208,13 @@ class SummaryKeeper:
             for t in STAT_TABLES:
                 conn.execute(f"DELETE FROM {t}")
             self._keys.clear()
+            self._hists.clear()
             cur = conn.execute("SELECT id, type, epoch, subdistrict, lon_wgs, lat_wgs, received FROM alarms")
             while rows := cur.fetchmany(5000):
                 for r in rows:
                     self.alarm_added(conn, *r)
                 self.place_new(conn)
-                self._keys.clear()
+                self.flush(conn)
             cur = conn.execute("SELECT alarm_id, to_state, operator, epoch FROM transitions ORDER BY seq")
             while rows := cur.fetchmany(5000):
                 for r in rows:
@@ -220,9 +230,10 @@ class SummaryKeeper:
             conn.execute("ROLLBACK")
             raise
         finally:
-            self._keys.clear()
             self._resp.clear()
             self._new.clear()
+            self._day_add.clear()
+            self._closed.clear()
 
     # --- hooks (inside a journal transaction) -----------------------------------------------
     def _key(self, type_: str, epoch: float, sub: str, lon_wgs: float, lat_wgs: float, received: float) -> _AlarmKey:
@@ -243,11 +254,24 @@ class SummaryKeeper:
 
     def alarm_added(self, conn: sqlite3.Connection, alarm_id: str, type_: str, epoch: float, sub: str,
                     lon_wgs: float, lat_wgs: float, received: float) -> None:
-        """A new alarm was inserted (not a repeat folded into one, not an update)."""
+        """A new alarm was inserted (not a repeat folded into one, not an update). Counted when
+        the batch ends, with the batch's others (one statement per hour of day touched)."""
         k = self._key(type_, epoch, sub, lon_wgs, lat_wgs, received)
-        self._keys[alarm_id] = k
-        conn.execute(self._hour_sql[k.hour], (k.day, k.type, k.sub))
+        self._remember(alarm_id, k)
+        self._batch_new.append(alarm_id)
+        self._day_add[(k.day, k.type, k.sub, k.hour)] += 1
         self._new.append((k.day, k.month, k.type, float(lon_wgs), float(lat_wgs)))
+
+    def knows(self, alarm_id: str) -> bool:
+        """True when ``alarm_id`` is in the journal already (seen lately by these summaries)."""
+        return alarm_id in self._keys
+
+    def _remember(self, alarm_id: str, k: _AlarmKey) -> None:
+        # What the summaries need of an alarm never changes (type, time, place, receipt), so it
+        # is kept across batches: a workflow change minutes later needs no read of the row.
+        if len(self._keys) >= 200_000:
+            self._keys.clear()
+        self._keys[alarm_id] = k
 
     def _lookup(self, conn: sqlite3.Connection, alarm_id: str) -> _AlarmKey | None:
         k = self._keys.get(alarm_id)
@@ -256,7 +280,8 @@ class SummaryKeeper:
                              (alarm_id,)).fetchone()
             if r is None:
                 return None
-            k = self._keys[alarm_id] = self._key(*r)
+            k = self._key(*r)
+            self._remember(alarm_id, k)
         return k
 
     def transition_added(self, conn: sqlite3.Connection, alarm_id: str, to_state: str, operator: str,
@@ -267,12 +292,10 @@ class SummaryKeeper:
         if k is None:
             return  # a change of an alarm this journal never had (cannot be placed)
         if to_state == "false_alarm":
-            conn.execute("UPDATE stat_day SET n_false = n_false + 1 WHERE day = ? AND type = ? AND subdistrict = ?",
-                         (k.day, k.type, k.sub))
+            self._closed[(k.day, k.type, k.sub, "n_false")] += 1
         elif to_state == "resolved":
-            conn.execute("UPDATE stat_day SET n_resolved = n_resolved + 1 "
-                         "WHERE day = ? AND type = ? AND subdistrict = ?", (k.day, k.type, k.sub))
-        metric = {"acknowledged": "ack", "dispatched": "dispatch", "resolved": "resolve"}.get(to_state)
+            self._closed[(k.day, k.type, k.sub, "n_resolved")] += 1
+        metric = _METRIC_OF.get(to_state)
         if metric is not None:
             self._add_response(k, metric, operator, float(epoch) - k.received)
 
@@ -290,18 +313,39 @@ class SummaryKeeper:
             self._resp[("stat_resp_op_month", k.month, metric, k.type, who or "")][b] += 1
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        """Merge the response histograms gathered in this batch into their rows (one read and
-        one write per key touched, however many alarms the batch held)."""
-        for (table, period, metric, type_, who), hist in self._resp.items():
-            pcol = "day" if table.endswith("_day") else "month"
-            wcol = "operator" if "_op_" in table else "subdistrict"
-            r = conn.execute(f"SELECT bins FROM {table} WHERE {pcol} = ? AND metric = ? AND type = ? AND {wcol} = ?",
-                             (period, metric, type_, who)).fetchone()
-            merged = _decode(r[0]) if r else {}
+        """Write what the batch gathered: alarm counts per day and hour, closures, and the
+        response histograms merged into their rows. The histograms last written are kept in
+        memory (a journal has one writer), so a merge reads a row only the first time."""
+        by_hour: dict[int, list] = defaultdict(list)
+        for (day, type_, sub, hour), n in self._day_add.items():
+            by_hour[hour].append((day, type_, sub, n, n))
+        for hour, rows in by_hour.items():
+            conn.executemany(self._hour_sql[hour], rows)
+        self._day_add.clear()
+        for col in ("n_false", "n_resolved"):
+            rows = [(d, t, s, n) for (d, t, s, c), n in self._closed.items() if c == col]
+            if rows:
+                conn.executemany(f"INSERT INTO stat_day (day, type, subdistrict, {col}) VALUES (?, ?, ?, ?) "
+                                 f"ON CONFLICT (day, type, subdistrict) DO UPDATE SET {col} = {col} + excluded.{col}",
+                                 rows)
+        self._closed.clear()
+        if len(self._hists) > 50_000:
+            self._hists.clear()
+        writes: dict[str, list] = defaultdict(list)
+        for key, hist in self._resp.items():
+            table, period, metric, type_, who = key
+            merged = self._hists.get(key)
+            if merged is None:
+                pcol = "day" if table.endswith("_day") else "month"
+                wcol = "operator" if "_op_" in table else "subdistrict"
+                r = conn.execute(f"SELECT bins FROM {table} WHERE {pcol} = ? AND metric = ? AND type = ? "
+                                 f"AND {wcol} = ?", (period, metric, type_, who)).fetchone()
+                merged = self._hists[key] = _decode(r[0]) if r else {}
             for b, n in hist.items():
                 merged[b] = merged.get(b, 0) + n
-            conn.execute(f"INSERT OR REPLACE INTO {table} ({pcol}, metric, type, {wcol}, bins) VALUES (?, ?, ?, ?, ?)",
-                         (period, metric, type_, who, _encode(merged)))
+            writes[table].append((period, metric, type_, who, _encode(merged)))
+        for table, rows in writes.items():
+            conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", rows)
         self._resp.clear()
 
     def place_new(self, conn: sqlite3.Connection) -> None:
@@ -320,15 +364,20 @@ class SummaryKeeper:
     def end_batch(self, conn: sqlite3.Connection) -> None:
         """Called before the batch commits."""
         self.place_new(conn)
-        if self._resp:
-            self.flush(conn)
-        self._keys.clear()
+        self.flush(conn)
+        self._batch_new.clear()
 
     def abort_batch(self) -> None:
-        """The batch rolled back: forget what it gathered (and the cached camera states)."""
-        self._keys.clear()
+        """The batch rolled back: forget what it gathered, and the merged histograms and camera
+        states kept in memory (they may hold what was rolled back)."""
+        for aid in self._batch_new:  # not in the journal after all
+            self._keys.pop(aid, None)
+        self._batch_new.clear()
         self._new.clear()
         self._resp.clear()
+        self._day_add.clear()
+        self._closed.clear()
+        self._hists.clear()
         self._camera_last = None
 
     # --- camera status ---------------------------------------------------------------------
