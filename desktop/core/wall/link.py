@@ -207,7 +207,12 @@ class MqttWallChannel:
         return self.client.publish(layout_topic(layout.wall), layout.dumps(), qos=1, retain=True)
 
     def publish_state(self, state: dict):
+        """Publish the wall's state (retained). While the broker is away only the latest state is
+        kept, and sent on reconnect: paho would queue every state made offline and deliver the
+        stale ones first, so a watcher would read what the wall showed minutes ago."""
         self._last_state = dict(state)
+        if not self._connected.is_set():
+            return None
         data = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
         return self.client.publish(state_topic(self.wall), data, qos=1, retain=True)
 
