@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from desktop.sdk import tr
 
@@ -114,11 +115,38 @@ class ChartView(QWidget):
             self.clicked.emit(i, -1)
 
     def export_png(self, path: str, width: int = 1600, height: int = 900) -> str:
-        """Render the chart (title, axes, legend) at ``width`` × ``height`` pixels."""
-        from pyqtgraph.exporters import ImageExporter
-        ex = ImageExporter(self.plot.getPlotItem())
-        ex.parameters()["width"] = int(width)
-        ex.parameters()["height"] = int(height)  # after width: both as asked, not the widget's aspect
-        ex.parameters()["background"] = pg.mkColor("#0f1720")
-        ex.export(str(path))
+        """Render the chart (title, axes, legend) into a PNG of exactly ``width`` × ``height``.
+
+        pyqtgraph's ImageExporter keeps the widget's aspect ratio (asking 1280 × 720 of a wide
+        panel gave 3861 × 720), so the chart is laid out afresh in an off-screen view of the
+        asked proportions; above 1600 px it is laid out smaller and scaled up, so that titles and
+        tick labels stay legible on a 4K picture instead of shrinking to specks."""
+        if self.data is None:
+            raise ValueError("no chart to export yet")
+        width, height = int(width), int(height)
+        if width < 16 or height < 16:
+            raise ValueError(f"a PNG of {width} × {height} pixels is too small for a chart")
+        scale = max(1.0, min(width / 1600.0, height / 900.0))
+        lw, lh = max(16, round(width / scale)), max(16, round(height / scale))
+        view = ChartView()
+        view.setAttribute(Qt.WA_DontShowOnScreen, True)
+        try:
+            view.resize(lw, lh)
+            view.show()  # lays out the plot at the asked size (never on screen)
+            view.show_chart(self.data)
+            QApplication.processEvents()
+            img = QImage(width, height, QImage.Format_ARGB32)
+            img.fill(QColor("#0f1720"))
+            p = QPainter(img)
+            try:
+                p.setRenderHint(QPainter.Antialiasing)
+                p.setRenderHint(QPainter.TextAntialiasing)
+                view.plot.render(p, QRectF(0, 0, width, height), QRect(0, 0, lw, lh))
+            finally:
+                p.end()
+        finally:
+            view.close()
+            view.deleteLater()
+        if not img.save(str(path), "PNG"):
+            raise OSError(f"could not write {path}")
         return str(path)

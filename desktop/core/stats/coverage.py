@@ -82,6 +82,7 @@ def camera_coverage(cells: Sequence[tuple[str, str, Any]], cam_x: np.ndarray, ca
     tree = shapely.STRtree(sectors)
     pts = shapely.points(np.asarray(cam_x, float), np.asarray(cam_y, float))
     pt_tree = shapely.STRtree(pts)
+    counted = np.zeros(len(pts), bool)  # a camera on the line between two cells counts in the first only
     out = []
     total = len(cells)
     for i, (cid, sub, poly) in enumerate(cells):
@@ -94,7 +95,10 @@ def camera_coverage(cells: Sequence[tuple[str, str, Any]], cam_x: np.ndarray, ca
             uncovered = shapely.difference(poly, seen)
         else:
             covered, uncovered = 0.0, poly
-        n_cam = len(pt_tree.query(poly, predicate="covers"))
+        mine = pt_tree.query(poly, predicate="covers")
+        mine = mine[~counted[mine]]
+        counted[mine] = True
+        n_cam = len(mine)
         out.append(CellCoverage(cid, sub, area_km2, covered, n_cam, n_cam / area_km2 if area_km2 > 0 else 0.0,
                                 uncovered))
         if progress is not None and (i % 50 == 0 or i == total - 1):
