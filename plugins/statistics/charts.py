@@ -73,7 +73,7 @@ class ChartView(QWidget):
             for k, name in enumerate(names):
                 y = np.nan_to_num(np.array(data.series[name], float))
                 pi.addItem(pg.BarGraphItem(x=x + (k - 0.5) * w, height=y, width=w * 0.95,
-                                           brush=SERIES_COLOURS[k % len(SERIES_COLOURS)], name=name))
+                                           brush=SERIES_COLOURS[k % len(SERIES_COLOURS)]))  # named once, below
                 pi.plot([], [], pen=None, symbol="s", symbolBrush=SERIES_COLOURS[k % len(SERIES_COLOURS)], name=name)
         else:  # bars, stacked by series
             base = np.zeros(n)

@@ -68,32 +68,6 @@ class ChoroplethLayer(MapLayer):
                 if k == cls:
                     p.drawPath(self._paths[cid])
         p.restore()
-        self._paint_legend(p, vp)
-
-    def _paint_legend(self, p: QPainter, vp) -> None:
-        rows = legend_rows(self.breaks, self.per_km2)
-        f = QFont()
-        f.setPointSizeF(9.5)
-        p.setFont(f)
-        fm = p.fontMetrics()
-        lh = fm.height() + 4
-        w = max([fm.horizontalAdvance(t) for _, t in rows] + [fm.horizontalAdvance(self.caption)]) + 40
-        h = lh * (len(rows) + 1) + 10
-        x0, y0 = 12, vp.height - h - 40
-        p.setPen(QPen(QColor("#3d4b57")))
-        p.setBrush(QColor(12, 18, 25, 225))
-        p.drawRoundedRect(QRectF(x0, y0, w, h), 5, 5)
-        p.setPen(QColor("#e0e6ea"))
-        p.drawText(QRectF(x0 + 8, y0 + 5, w - 10, lh), Qt.AlignLeft | Qt.AlignVCenter, self.caption)
-        for i, (colour, text) in enumerate(rows):
-            y = y0 + 5 + lh * (i + 1)
-            c = QColor(colour)
-            c.setAlpha(70 if i == 0 else 200)
-            p.setPen(Qt.NoPen)
-            p.setBrush(c)
-            p.drawRect(QRectF(x0 + 8, y + 3, 18, lh - 6))
-            p.setPen(QColor("#cfd8dc"))
-            p.drawText(QRectF(x0 + 32, y, w - 36, lh), Qt.AlignLeft | Qt.AlignVCenter, text)
 
     def hit_test(self, x: float, y: float, vp) -> Hit | None:
         if not self.visible or not self._classes:
@@ -108,3 +82,51 @@ class ChoroplethLayer(MapLayer):
         title = tr("{cell} ({sub}): {v}", cell=cid, sub=sub, v=f"{v:.1f}" if self.per_km2 else f"{v:.0f}")
         return Hit(self.id, "stat_cell", cid, title, x, y, {"cell": cid, "subdistrict": sub, "value": v},
                    priority=-1)
+
+
+class ChoroplethLegend(MapLayer):
+    """The choropleth's legend in the map's lower-left corner. A layer of its own, painted on
+    every frame in screen space: the fills are static (rendered off the GUI thread into a cache
+    wider than the screen, so a legend drawn there would sit in the hidden margin and move with
+    a pan)."""
+
+    id = "choropleth_legend"
+    title = "Statistics choropleth legend"
+    static = False
+    z = 95  # above everything on the map
+
+    def __init__(self, choropleth: ChoroplethLayer):
+        super().__init__()
+        self.visible = False
+        self.source = choropleth
+
+    def paint(self, p: QPainter, vp) -> None:
+        if not self.source.visible or not self.source._classes:
+            return
+        rows = legend_rows(self.source.breaks, self.source.per_km2)
+        caption = self.source.caption
+        f = QFont()
+        f.setPointSizeF(9.5)
+        p.setFont(f)
+        fm = p.fontMetrics()
+        lh = fm.height() + 4
+        w = max([fm.horizontalAdvance(t) for _, t in rows] + [fm.horizontalAdvance(caption)]) + 40
+        h = lh * (len(rows) + 1) + 10
+        x0, y0 = 12, vp.height - h - 40
+        p.setPen(QPen(QColor("#3d4b57")))
+        p.setBrush(QColor(12, 18, 25, 225))
+        p.drawRoundedRect(QRectF(x0, y0, w, h), 5, 5)
+        p.setPen(QColor("#e0e6ea"))
+        p.drawText(QRectF(x0 + 8, y0 + 5, w - 10, lh), Qt.AlignLeft | Qt.AlignVCenter, caption)
+        for i, (colour, text) in enumerate(rows):
+            y = y0 + 5 + lh * (i + 1)
+            c = QColor(colour)
+            c.setAlpha(70 if i == 0 else 200)
+            p.setPen(Qt.NoPen)
+            p.setBrush(c)
+            p.drawRect(QRectF(x0 + 8, y + 3, 18, lh - 6))
+            p.setPen(QColor("#cfd8dc"))
+            p.drawText(QRectF(x0 + 32, y, w - 36, lh), Qt.AlignLeft | Qt.AlignVCenter, text)
+
+    def hit_test(self, x: float, y: float, vp) -> Hit | None:
+        return None

@@ -20,7 +20,7 @@ from desktop.sdk import ALARM_TYPES, Plugin, StatsFilter, format_local, tr, type
 
 from . import core
 from .charts import ChartView
-from .map_layer import ChoroplethLayer
+from .map_layer import ChoroplethLayer, ChoroplethLegend
 
 HERE = Path(__file__).resolve().parent
 PNG_SIZES = ((1600, 900), (1920, 1080), (1280, 720), (3840, 2160))
@@ -127,11 +127,11 @@ class StatisticsPanel(QWidget):
         ul.setContentsMargins(0, 0, 0, 0)
         ul.addWidget(self.tabs, 3)
         ul.addWidget(self.type_table, 1)
-        split = QSplitter(Qt.Vertical)
+        split = QSplitter(Qt.Horizontal)  # chart beside the list: a bottom dock is wide, not tall
         split.addWidget(upper)
         split.addWidget(lower)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 2)
 
         lay = QVBoxLayout(self)
         lay.addLayout(top)
@@ -229,6 +229,8 @@ class StatisticsPlugin(Plugin):
         self.host.add_panel("statistics", tr("Statistics"), self.panel, area="bottom")
         self.layer = ChoroplethLayer(self.district)
         self.host.add_map_layer(self.layer)
+        self.legend = ChoroplethLegend(self.layer)
+        self.host.add_map_layer(self.legend)
         self.host.on_map_selected(self._map_selected)
         self.panel._tab_changed()
         if self.stats.history_needed():
@@ -348,7 +350,12 @@ class StatisticsPlugin(Plugin):
         t.setHorizontalHeaderLabels([str(h) for h in rows[0]])
         for i, row in enumerate(rows[1:]):
             for j, v in enumerate(row):
-                text = core.pct_text(v) if "%" in str(rows[0][j]) and isinstance(v, (int, float)) else str(v)
+                if "%" in str(rows[0][j]) and isinstance(v, (int, float)):
+                    text = core.pct_text(v)
+                elif isinstance(v, float) and v.is_integer():
+                    text = str(int(v))  # counts: 2007, not 2007.0
+                else:
+                    text = str(v)
                 if v == "":
                     text = "—"
                 item = QTableWidgetItem(text)
@@ -359,6 +366,7 @@ class StatisticsPlugin(Plugin):
     # --- the map ----------------------------------------------------------------------------
     def set_map_visible(self, on: bool) -> None:
         self.layer.set_visible(bool(on))
+        self.legend.set_visible(bool(on))
         if on:
             self.update_map()
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
@@ -146,7 +146,21 @@ def test_filters_narrow_the_charts_and_the_choropleth(stats_ws, qtbot):
     panel.map_value.setCurrentIndex(panel.map_value.findData("count"))
     panel.map_unit.setCurrentIndex(panel.map_unit.findData("subdistrict"))
     assert layer.values["G10"] == layer.values["G11"] == 1.0 and layer.values["G00"] == 0.0
-    w.canvas.repaint()  # the legend and the fills paint without error
+    w.canvas.repaint()  # the fills and the legend paint without error
+    # the legend is drawn in screen space, in the map's lower-left corner (not in the static
+    # layers' off-screen margin)
+    legend = w.canvas.layer("choropleth_legend")
+    assert legend.visible
+    vp = w.canvas.vp
+    img = QImage(vp.width, vp.height, QImage.Format_ARGB32)
+    img.fill(0)
+    painter = QPainter(img)
+    legend.paint(painter, vp)
+    painter.end()
+    drawn = [(x, y) for x in range(0, vp.width, 4) for y in range(0, vp.height, 4) if img.pixel(x, y) != 0]
+    assert drawn and max(x for x, _ in drawn) < vp.width / 2 and min(y for _, y in drawn) > vp.height / 3
+    panel.map_on.setChecked(False)
+    assert not legend.visible and not layer.visible
 
 
 def test_a_click_on_a_bar_lists_the_alarms_and_one_shows_on_the_map(stats_ws, qtbot):
