@@ -44,6 +44,8 @@ class ChartView(QWidget):
         pi.setTitle(data.title, size="11pt")
         pi.setLabel("bottom", data.x_title)
         pi.setLabel("left", data.y_title)
+        for side in ("left", "bottom"):
+            pi.getAxis(side).enableAutoSIPrefix(False)  # "0.06 km²", not "60 (x0.001)"
         n = len(data.labels)
         x = np.arange(n, dtype=float)
         names = list(data.series)
@@ -89,14 +91,28 @@ class ChartView(QWidget):
                                        pen=pg.mkPen("#ff5252", width=1.5, style=Qt.DashLine),
                                        label=tr("target {v:g}", v=data.target), labelOpts={"color": "#ff8a80",
                                                                                              "position": 0.05}))
-        step = max(1, int(math.ceil(n / 14)))
-        pi.getAxis("bottom").setTicks([[(i, data.labels[i]) for i in range(0, n, step)]])
+        self._set_ticks()
         pi.enableAutoRange()
         if data.kind == "line":
             vals = np.array([v for s in data.series.values() for v in s], float)
             vals = vals[np.isfinite(vals)]
             lo = min(float(vals.min()) if len(vals) else 95.0, data.target or 100.0)
             pi.setYRange(max(0.0, lo - 0.5), 100.2)
+
+    def _set_ticks(self) -> None:
+        """As many category labels under the bars as fit the plot's width without overlapping."""
+        if self.data is None or self.data.kind == "heatmap" or not self.data.labels:
+            return
+        n = len(self.data.labels)
+        longest = max(sum(2 if ord(c) > 0x2E80 else 1 for c in str(t)) for t in self.data.labels)  # CJK: 2
+        fit = max(2, int(max(200, self.plot.width() - 80) / (longest * 8 + 14)))
+        step = max(1, int(math.ceil(n / fit)))
+        self.plot.getPlotItem().getAxis("bottom").setTicks(
+            [[(i, self.data.labels[i]) for i in range(0, n, step)]])
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(ev)
+        self._set_ticks()
 
     def _on_click(self, ev) -> None:
         if self.data is None or not self.data.labels:
