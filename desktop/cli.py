@@ -1,4 +1,4 @@
-"""Command line (DESIGN §5): ``pingan-desk [--mode …] [--district …] [--broker …] …``."""
+"""Command line (README, *Modes and options*): ``pingan-desk [--mode …] [--district …] [--broker …] …``."""
 from __future__ import annotations
 
 import argparse

@@ -1,1 +1,1 @@
-"""Benchmarks (DESIGN §4): each prints one JSON object on its last stdout line."""
+"""Benchmarks (listed in the README, *Benchmarks*): each prints one JSON object on its last stdout line."""

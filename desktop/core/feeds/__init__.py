@@ -1,4 +1,4 @@
-"""Feeds, Qt-free: the in-process event bus (:mod:`.bus`), the payload schemas of DESIGN §5
+"""Feeds, Qt-free: the in-process event bus (:mod:`.bus`), the payload schemas of the README's *Live feeds (MQTT)*
 (:mod:`.schema`), the MQTT adapter that bridges a broker into the bus (:mod:`.mqtt`) and the
 training scenario player that publishes a timeline onto it (:mod:`.scenario`).
 

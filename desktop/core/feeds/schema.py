@@ -1,4 +1,4 @@
-"""Payload schemas of the feeds (DESIGN §5) and their validation.
+"""Payload schemas of the feeds (README, *Live feeds (MQTT)*) and their validation.
 
 Every feed message is UTF-8 JSON. A payload that cannot be decoded or that breaks its
 schema raises :class:`PayloadError`, which names the topic, the field and a ``reason`` —

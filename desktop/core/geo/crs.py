@@ -1,6 +1,6 @@
 """Coordinate reference systems used in China, and the map's own projection.
 
-Three systems meet in this field (DESIGN §2): WGS84 from GPS devices, GCJ-02 (the
+Three systems meet in this field (docs/field.md, *Coordinate systems*): WGS84 from GPS devices, GCJ-02 (the
 obfuscated datum of Chinese web maps; not in PROJ, so it is computed here) and CGCS2000
 (EPSG:4490, with 3-degree Gauss-Krüger zones). Every dataset and message declares its
 system; :class:`MapProjection` turns any of them into the one plane the map draws in.

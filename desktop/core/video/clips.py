@@ -176,7 +176,7 @@ def ensure_clip_for_path(path: str) -> bool:
 
 def annexb_copy(mp4: Path | str, out: Path | str | None = None) -> Path:
     """A raw Annex-B ``.h264`` copy of an MP4 clip (what the GStreamer RTSP server serves in a
-    loop, FIELD-NOTES §4); made once next to the clip, or at ``out``."""
+    loop, docs/field.md, *Video decoding: network*); made once next to the clip, or at ``out``."""
     import av
     mp4 = Path(mp4)
     out = Path(out) if out is not None else mp4.with_suffix(".h264")

@@ -115,7 +115,7 @@ class LatestFrame:
 
 def fit_size(src_w: int, src_h: int, box_w: int, box_h: int, align: int = 4) -> tuple[int, int]:
     """Largest size with the source's aspect ratio inside ``box_w`` × ``box_h``; the width is
-    rounded down to a multiple of ``align`` (FIELD-NOTES §3: other widths make
+    rounded down to a multiple of ``align`` (docs/field.md, *Video decoding: decode*: other widths make
     ``to_ndarray()`` strided and QImage refuses the buffer) and the height to even."""
     box_w, box_h = max(align, int(box_w)), max(2, int(box_h))
     if src_w <= 0 or src_h <= 0:

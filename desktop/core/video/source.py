@@ -22,7 +22,7 @@ StreamKind = Literal["main", "sub"]
 DEFAULT_MAIN_SIZE = (1920, 1080)
 DEFAULT_SUB_SIZE = (640, 360)
 
-#: Seconds a blocked network read may take before FFmpeg gives up (FIELD-NOTES §4: the error
+#: Seconds a blocked network read may take before FFmpeg gives up (docs/field.md, *Video decoding: network*: the error
 #: arrives after about two of these).
 DEFAULT_TIMEOUT_S = 3.0
 
@@ -103,7 +103,7 @@ class StreamSpec:
         return redact_url(self.url)
 
     def open_options(self) -> dict[str, str]:
-        """FFmpeg options for ``av.open`` (FIELD-NOTES §4)."""
+        """FFmpeg options for ``av.open`` (docs/field.md, *Video decoding: network*)."""
         if self.is_file:
             return {}
         opts = {

@@ -2,7 +2,7 @@
 picture to the tile's size in BGRA and leaves it in a :class:`LatestFrame` slot.
 
 Qt-free. PyAV releases the GIL while demuxing, decoding and scaling, so tiles decode in
-parallel on every core (FIELD-NOTES §3). Conversion happens here, once, at the size shown and
+parallel on every core (docs/field.md, *Video decoding: decode*). Conversion happens here, once, at the size shown and
 in the byte order Qt paints without conversion (RGB32 = BGRA in memory), because swscale
 costs more than the decode and would otherwise land on the GUI thread.
 
@@ -13,7 +13,7 @@ Life of a worker::
         └──bad data─▶ error      └──────────first frame──────────┴──────────────────────────────┘
 
 * A live (network) source that ends is a disconnect, not the end: a killed RTSP server just
-  ends the packet loop (FIELD-NOTES §4). A stalled one raises ``TimeoutError`` because every
+  ends the packet loop (docs/field.md, *Video decoding: network*). A stalled one raises ``TimeoutError`` because every
   open carries the ``timeout`` option.
 * A file source is pseudo-live: paced at its frame rate by its timestamps, looping forever.
 * Data that cannot be decoded (garbage, a truncated file, a stream that yields no picture)
@@ -430,7 +430,7 @@ class DecodeWorker:
                 raise _BadData("no video stream")
             stream = container.streams.video[0]
             cc = stream.codec_context
-            # one thread per tile; FRAME/AUTO threading would add a frame of delay (FIELD-NOTES §3)
+            # one thread per tile; FRAME/AUTO threading would add a frame of delay (docs/field.md, *Video decoding: decode*)
             cc.thread_count = 1
             cc.thread_type = "SLICE"
             rate = stream.average_rate or stream.guessed_rate or 25
