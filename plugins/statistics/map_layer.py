@@ -51,6 +51,10 @@ class ChoroplethLayer(MapLayer):
         self._classes = {c: classify(v, self.breaks) for c, v in cell_values.items()}
         self.changed()
 
+    @property
+    def has_values(self) -> bool:
+        return bool(self._classes)
+
     def class_of(self, cell: str) -> int:
         return self._classes.get(cell, 0)
 
@@ -101,7 +105,7 @@ class ChoroplethLegend(MapLayer):
         self.source = choropleth
 
     def paint(self, p: QPainter, vp) -> None:
-        if not self.source.visible or not self.source._classes:
+        if not self.source.visible or not self.source.has_values:
             return
         rows = legend_rows(self.source.breaks, self.source.per_km2)
         caption = self.source.caption

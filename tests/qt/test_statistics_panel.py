@@ -106,7 +106,7 @@ def _refreshed(qtbot, plugin, change):
 def test_charts_show_the_hand_counted_figures(stats_ws):
     w, session, plugin = stats_ws
     by_type = plugin.charts["by_type"]
-    counts = {t: n for t, n in _values(by_type).items()}
+    counts = _values(by_type)
     assert sorted(counts.values()) == [1, 1, 2] and sum(counts.values()) == 4  # a5 is before the range
     rows = {r[0]: dict(zip(by_type.rows()[0], r)) for r in by_type.rows()[1:]}
     fire = next(r for k, r in rows.items() if counts[k] == 2)
