@@ -15,6 +15,7 @@ import json
 import math
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 from pathlib import Path
@@ -25,7 +26,8 @@ import numpy as np
 from desktop.core.alarms.journal import _ALARM_COLS
 from desktop.core.alarms.model import Alarm, AlarmState
 
-from .summary import HIST_DTYPE, HOURS, METRICS, bin_floor, day_index, month_index
+from .downtime import DROP_CLASSES_S, class_of_minimum
+from .summary import HIST_DTYPE, HOURS, METRICS, N_BINS, bin_floor, day_index, month_index
 
 __all__ = ["StatsFilter", "StatsReader", "StatsError", "CountFigures", "Change", "ResponseFigure",
            "CameraFigures", "percentile_nearest_rank", "pct_change", "same_range_last_year",
@@ -207,12 +209,28 @@ def _in(col: str, values: Sequence[str] | None, args: list) -> str:
     return f" AND {col} IN ({','.join('?' * len(values))})" if values else " AND 0"
 
 
+def _dense_histograms(rows: list[tuple]) -> tuple[tuple[list[tuple[str, str, str]], np.ndarray], int]:
+    """(metric, type, who, histogram blob) rows as their keys and one dense ``[key, bin]``
+    table of counts (merged where a key repeats), with its size in bytes."""
+    keys = sorted({(m, t, w) for m, t, w, _b in rows})
+    kidx = {k: i for i, k in enumerate(keys)}
+    lens = np.array([len(r[3]) // HIST_DTYPE.itemsize for r in rows], np.int64)
+    allb = np.frombuffer(b"".join(r[3] for r in rows), HIST_DTYPE)
+    owner = np.repeat(np.array([kidx[(r[0], r[1], r[2])] for r in rows], np.int64), lens)
+    dense = np.bincount(owner * N_BINS + allb["b"].astype(np.int64), weights=allb["n"],
+                        minlength=len(keys) * N_BINS).astype(np.uint32).reshape(len(keys), N_BINS)
+    return (keys, dense), dense.nbytes + 100 * len(keys)
+
+
 class StatsReader:
     """Read-only statistics over one or more alarm journals (summed). Thread-safe.
 
     ``tz`` is the zone the summaries were counted in (the district's): it turns local days into
     epoch ranges for the drill-down and the camera figures.
     """
+
+    MEMO_BYTES = 64 << 20  # summary rows (or what was made of them) remembered between refreshes
+    MEMO_QUERIES = 256
 
     def __init__(self, paths: Iterable[Path | str], tz: tzinfo | None = None):
         if tz is None:
@@ -222,6 +240,9 @@ class StatsReader:
         self.paths = [Path(p) for p in paths]
         self._lock = threading.Lock()
         self._conns: dict[Path, sqlite3.Connection] = {}
+        self._memo: OrderedDict[tuple, tuple[int, object, int]] = OrderedDict()  # key -> version, value, bytes
+        self._memo_size = 0  # bytes remembered (roughly)
+        self._downtime: dict[int, bool] = {}
 
     def _connections(self) -> list[sqlite3.Connection]:
         out = []
@@ -239,12 +260,50 @@ class StatsReader:
             out.append(c)
         return out
 
-    def _rows(self, sql: str, args: Sequence) -> list[tuple]:
+    def _rows(self, sql: str, args: Sequence, memo: bool = True) -> list[tuple]:
+        """The rows of ``sql`` from every journal, summed. Summary queries are remembered per
+        journal until that journal changes (SQLite's ``data_version``): a refresh over the
+        bundled history, which never changes, or over a live journal between two writes, does
+        not read the same rows twice. The rows returned may be shared: do not change them."""
         with self._lock:
             rows: list[tuple] = []
             for c in self._connections():
-                rows.extend(c.execute(sql, args).fetchall())
+                rows.extend(self._memo_rows(c, sql, args) if memo else c.execute(sql, args).fetchall())
             return rows
+
+    def _memo_rows(self, c: sqlite3.Connection, sql: str, args: Sequence,
+                   parse: Callable[[list[tuple]], tuple[object, int]] | None = None):
+        """The rows of ``sql`` on one journal — or ``parse(rows)``'s result, when given (it
+        returns the result and its size in bytes) — remembered until the journal changes."""
+        version = c.execute("PRAGMA data_version").fetchone()[0]
+        key = (id(c), sql, tuple(args), parse.__name__ if parse is not None else "")
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == version:
+            self._memo.move_to_end(key)
+            return hit[1]
+        rows = c.execute(sql, args).fetchall()
+        value, size = parse(rows) if parse is not None else (rows, 64 * len(rows) + 64)
+        old = self._memo.pop(key, None)
+        if old is not None:
+            self._memo_size -= old[2]
+        self._memo[key] = (version, value, size)
+        self._memo_size += size
+        while self._memo and (self._memo_size > self.MEMO_BYTES or len(self._memo) > self.MEMO_QUERIES):
+            _k, (_v, _value, dropped) = self._memo.popitem(last=False)
+            self._memo_size -= dropped
+        return value
+
+    def _has_downtime(self, c: sqlite3.Connection) -> bool:
+        """True when the journal keeps the camera downtime summaries (summary version 2 on)."""
+        has = self._downtime.get(id(c))
+        if has is None:
+            r = c.execute("SELECT value FROM meta WHERE key = 'summary_version'").fetchone()
+            try:
+                has = r is not None and int(r[0]) >= 2
+            except ValueError:
+                has = False
+            self._downtime[id(c)] = has
+        return has
 
     def epoch_of_day(self, d: date) -> float:
         """Local midnight starting ``d``, as epoch seconds."""
@@ -255,43 +314,49 @@ class StatsReader:
             for c in self._conns.values():
                 c.close()
             self._conns.clear()
+            self._memo.clear()
+            self._memo_size = 0
+            self._downtime.clear()
 
     # --- counts -------------------------------------------------------------------------------
     def counts(self, f: StatsFilter) -> CountFigures:
-        """Every count chart of the filter from ``stat_day`` (one query)."""
-        args: list = [day_index(f.first), day_index(f.last)]
-        sql = (f"SELECT day, type, subdistrict, n, n_false, n_resolved, {', '.join(HOURS)} FROM stat_day "
-               "WHERE day BETWEEN ? AND ?")
-        sql += _in("type", f.types, args) + _in("subdistrict", f.subdistricts, args)
-        rows = self._rows(sql, args)
-        days = np.arange(day_index(f.first), day_index(f.last) + 1)
-        types = sorted({r[1] for r in rows} | set(f.types or ()))
-        subs = sorted({r[2] for r in rows} | set(f.subdistricts or ()))
+        """Every count chart of the filter from ``stat_day``, summed by SQLite in three queries
+        (per type and weekday with the hours; per day and type; per sub-district and type)."""
+        d0, d1 = day_index(f.first), day_index(f.last)
+        args: list = [d0, d1]
+        where = "FROM stat_day WHERE day BETWEEN ? AND ?" + _in("type", f.types, args) + _in("subdistrict", f.subdistricts, args)
+        # ordinal 1 (0001-01-01) was a Monday: (day - 1) % 7 is the weekday, Monday 0
+        by_wd = self._rows(f"SELECT type, (day - 1) % 7, SUM(n), SUM(n_false), SUM(n_resolved), "
+                           f"{', '.join(f'SUM({h})' for h in HOURS)} {where} GROUP BY 1, 2", args)
+        by_dt = self._rows(f"SELECT day, type, SUM(n) {where} GROUP BY 1, 2", args)
+        by_st = self._rows(f"SELECT subdistrict, type, SUM(n) {where} GROUP BY 1, 2", args)
+        days = np.arange(d0, d1 + 1)
+        types = sorted({r[0] for r in by_wd} | set(f.types or ()))
+        subs = sorted({r[0] for r in by_st} | set(f.subdistricts or ()))
         ti = {t: i for i, t in enumerate(types)}
         si = {s: i for i, s in enumerate(subs)}
         nt, ns = len(types), len(subs)
-        if rows:
-            a = np.array([r[3:] for r in rows], np.int64)
-            d = np.array([r[0] for r in rows], np.int64) - days[0]
-            t = np.array([ti[r[1]] for r in rows], np.int64)
-            s = np.array([si[r[2]] for r in rows], np.int64)
-        else:
-            a = np.zeros((0, 27), np.int64)
-            d = t = s = np.zeros(0, np.int64)
-        n = a[:, 0]
-        by_day = np.zeros((nt, len(days)), np.int64)
-        np.add.at(by_day, (t, d), n)
+
+        def arr(rows, cols, width):
+            return np.array([r[cols:] for r in rows], np.int64).reshape(len(rows), width)
+
+        a = arr(by_wd, 2, 27)  # n, n_false, n_resolved, h0 … h23
+        t = np.array([ti[r[0]] for r in by_wd], np.int64)
+        wd = np.array([r[1] for r in by_wd], np.int64)
         hours = a[:, 3:]
-        wd = (days[d] - 1) % 7 if len(d) else d  # ordinal 1 (0001-01-01) was a Monday
         weekday_hour = np.zeros((7, 24), np.int64)
         np.add.at(weekday_hour, wd, hours)
         type_hour = np.zeros((nt, 24), np.int64)
         np.add.at(type_hour, t, hours)
+        tot, false, res = (np.bincount(t, weights=a[:, k], minlength=nt).astype(np.int64) for k in range(3))
+        by_day = np.zeros((nt, len(days)), np.int64)
+        if by_dt:
+            np.add.at(by_day, (np.array([ti[r[1]] for r in by_dt]), np.array([r[0] for r in by_dt]) - d0),
+                      arr(by_dt, 2, 1)[:, 0])
         by_sub = np.zeros((ns, nt), np.int64)
-        np.add.at(by_sub, (s, t), n)
-        tot = np.bincount(t, weights=n, minlength=nt).astype(np.int64)
-        false = np.bincount(t, weights=a[:, 1], minlength=nt).astype(np.int64)
-        res = np.bincount(t, weights=a[:, 2], minlength=nt).astype(np.int64)
+        if by_st:
+            np.add.at(by_sub, (np.array([si[r[0]] for r in by_st]), np.array([ti[r[1]] for r in by_st])),
+                      arr(by_st, 2, 1)[:, 0])
         return CountFigures(types=types, days=days, by_day=by_day, hour=hours.sum(axis=0),
                             weekday_hour=weekday_hour, type_hour=type_hour, subdistricts=subs, by_sub=by_sub,
                             total=tot, false=false, resolved=res)
@@ -328,43 +393,53 @@ class StatsReader:
         op = by == "operator"
         wcol = "operator" if op else "subdistrict"
         spans, months = _split_months(f.first, f.last)
-        hist: dict[tuple[str, str], dict[int, int]] = {}
-        blobs: list[bytes] = []
-        keys: list[tuple[str, str]] = []
-        for table, pcol, ranges in ((f"stat_resp{'_op' if op else ''}_month", "month", [(m, m) for m in months]),
+        parts: list[tuple[list[tuple[str, str, str]], np.ndarray]] = []
+        for table, pcol, ranges in ((f"stat_resp{'_op' if op else ''}_month", "month",
+                                     [(min(months), max(months))] if months else []),
                                     (f"stat_resp{'_op' if op else ''}_day", "day", _merge_spans(spans))):
             if not ranges:
                 continue
-            # one query per table: the whole-month list, or the (at most two) partial spans
+            # one query per table: the whole months (contiguous), or the (at most two) partial spans
             cond = " OR ".join(f"{pcol} BETWEEN ? AND ?" for _ in ranges)
             args: list = [x for r in ranges for x in r]
             sql = f"SELECT metric, type, {wcol}, bins FROM {table} WHERE ({cond})"
             sql += _in("type", f.types, args)
             if not op:
                 sql += _in("subdistrict", f.subdistricts, args)
-            for metric, type_, who, blob in self._rows(sql, args):
-                group = {"type": type_, "subdistrict": who, "operator": who, "all": ""}[by]
-                keys.append((group, metric))
-                blobs.append(blob)
-        if not blobs:
+            with self._lock:
+                for c in self._connections():
+                    parts.append(self._memo_rows(c, sql, args, _dense_histograms))
+        pick = {"type": 1, "subdistrict": 2, "operator": 2}.get(by)
+        keys = sorted({(k[pick] if pick is not None else "", k[0]) for ks, _d in parts for k in ks})
+        if not keys:
             return []
-        lens = np.array([len(b) // HIST_DTYPE.itemsize for b in blobs])
-        allb = np.frombuffer(b"".join(blobs), HIST_DTYPE)
-        uk = sorted(set(keys))
-        kidx = {k: i for i, k in enumerate(uk)}
-        owner = np.repeat(np.array([kidx[k] for k in keys]), lens)
+        kidx = {k: i for i, k in enumerate(keys)}
+        dense = np.zeros((len(keys), N_BINS))
+        for ks, d in parts:
+            # summed into the groups by a 0/1 matrix product (np.add.at on rows is 50× slower);
+            # float64 holds these counts exactly
+            onehot = np.zeros((len(keys), len(ks)))
+            onehot[[kidx[(k[pick] if pick is not None else "", k[0])] for k in ks], np.arange(len(ks))] = 1.0
+            dense += onehot @ d
+        # the nearest-rank percentiles: the first bin whose running count reaches the rank
+        cum = np.cumsum(dense, axis=1)
+        totals = cum[:, -1]
+        vals = bin_floor(np.arange(N_BINS))
+        t_idx = int(np.searchsorted(vals, target_s, side="right")) - 1
+
+        def pct(p: float) -> np.ndarray:
+            rank = np.maximum(1, np.ceil(p / 100.0 * totals))
+            return vals[np.argmax(cum >= rank[:, None], axis=1)]
+
+        p50, p90 = pct(50), pct(90)
         out = []
-        for i, (group, metric) in enumerate(uk):
-            sel = owner == i
-            b = allb["b"][sel].astype(np.int64)
-            n = allb["n"][sel].astype(np.int64)
-            ub, inv = np.unique(b, return_inverse=True)
-            cnt = np.bincount(inv, weights=n).astype(np.int64)
-            vals = bin_floor(ub)
-            total = int(cnt.sum())
-            within = float(cnt[vals <= target_s].sum()) / total if total else math.nan
-            out.append(ResponseFigure(group, metric, total, percentile_nearest_rank(vals, cnt, 50),
-                                      percentile_nearest_rank(vals, cnt, 90), within))
+        for i, (group, metric) in enumerate(keys):
+            total = int(totals[i])
+            if total == 0:
+                out.append(ResponseFigure(group, metric, 0, math.nan, math.nan, math.nan))
+                continue
+            within = float(cum[i, t_idx]) / total if t_idx >= 0 else 0.0
+            out.append(ResponseFigure(group, metric, total, float(p50[i]), float(p90[i]), within))
         order = {m: i for i, m in enumerate(METRICS)}
         out.sort(key=lambda r: (r.group, order.get(r.metric, 9)))
         return out
@@ -394,22 +469,44 @@ class StatsReader:
                 worst: int = 20, camera_ids: Iterable[str] | None = None) -> CameraFigures:
         """Online rate per day: 1 − (camera-seconds down) / (cameras × seconds of the day gone by).
         A drop shorter than ``min_drop_s`` (a reboot, a network blip) is not counted; an
-        outage still open counts until ``now``."""
+        outage still open counts until ``now``. ``worst`` cameras: the most seconds down in the
+        range, with the drops that started in it.
+
+        Ended outages come from the downtime summaries when ``min_drop_s`` is one of
+        :data:`~desktop.core.stats.downtime.DROP_CLASSES_S` (and no ``camera_ids`` subset is
+        asked), else from the outages themselves; open ones always from the outages."""
         if n_cameras <= 0:
             raise StatsError(f"camera online rate needs the number of cameras (got {n_cameras})")
         import time as _time
         now = _time.time() if now is None else float(now)
         edges = np.array([self.epoch_of_day(f.first + timedelta(days=k)) for k in range(f.days + 1)])
         t0, t1 = float(edges[0]), float(edges[-1])
-        rows = self._rows('SELECT camera_id, start, COALESCE("end", ?) FROM camera_outages '
-                          'WHERE start < ? AND COALESCE("end", ?) > ?', (now, t1, now, t0))
+        d0 = day_index(f.first)
         keep = set(camera_ids) if camera_ids is not None else None
-        rows = [r for r in rows if r[2] - r[1] >= min_drop_s and r[1] < now and (keep is None or r[0] in keep)]
+        k = class_of_minimum(min_drop_s) if keep is None else None
+        down = np.zeros(f.days)  # camera-seconds down per day, from the summaries
+        per: dict[str, list[float]] = {}  # camera -> [seconds down, drops]
+        intervals: list[tuple[str, float, float]] = []  # outages read one by one
+        with self._lock:
+            for c in self._connections():
+                if k is not None and self._has_downtime(c):
+                    self._downtime_of(c, f, k, down, per)
+                    # only the partial index of open outages (a condition on start would make
+                    # SQLite walk the index on start instead: every outage of the years)
+                    intervals += c.execute('SELECT camera_id, start, ? FROM camera_outages WHERE "end" IS NULL',
+                                           (now,)).fetchall()
+                else:
+                    intervals += c.execute(
+                        'SELECT camera_id, start, COALESCE("end", ?) FROM camera_outages '
+                        'WHERE start < ? AND COALESCE("end", ?) > ?', (now, t1, now, t0)).fetchall()
+        rows = [r for r in intervals
+                if r[2] - r[1] >= min_drop_s and r[1] < now and (keep is None or r[0] in keep)]
         s = np.array([max(r[1], t0) for r in rows], float)
         e = np.array([min(r[2], t1, now) for r in rows], float)
         ok = e > s
         s, e = s[ok], e[ok]
-        ids = [r[0] for r, k in zip(rows, ok) if k]
+        ids = [r[0] for r, good in zip(rows, ok) if good]
+        began = np.array([r[1] for r in rows], float)[ok] >= t0  # the drop started in the range
         ss, es = np.sort(s), np.sort(e)
         ps, pe = np.concatenate([[0.0], np.cumsum(ss)]), np.concatenate([[0.0], np.cumsum(es)])
 
@@ -420,20 +517,42 @@ class StatsReader:
             return (cs * t - ps[cs]) - (ce * t - pe[ce])
 
         clipped = np.minimum(edges, now)
-        down = np.diff(down_until(clipped))
+        down += np.diff(down_until(clipped))
         span = np.diff(clipped)
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = np.where(span > 0, 1.0 - down / (n_cameras * np.maximum(span, 1e-9)), np.nan)
         total_span = float(span.sum())
-        overall = 1.0 - float(down.sum()) / (n_cameras * total_span) if total_span > 0 else math.nan
-        per: dict[str, list[float]] = {}
-        for cam, a, b in zip(ids, s, e):
+        overall = 1.0 - float(down[span > 0].sum()) / (n_cameras * total_span) if total_span > 0 else math.nan
+        for cam, a, b, new in zip(ids, s.tolist(), e.tolist(), began.tolist()):
             acc = per.setdefault(cam, [0.0, 0])
             acc[0] += b - a
-            acc[1] += 1
-        worst_list = sorted(((c, v[0], int(v[1])) for c, v in per.items()), key=lambda x: (-x[1], x[0]))[:worst]
-        return CameraFigures(days=np.arange(day_index(f.first), day_index(f.last) + 1), rate=rate,
+            acc[1] += int(new)
+        worst_list = sorted(((c, v[0], int(v[1])) for c, v in per.items() if v[0] > 0),
+                            key=lambda x: (-x[1], x[0]))[:worst]
+        return CameraFigures(days=np.arange(d0, d0 + f.days), rate=rate,
                              overall=overall, worst=worst_list, n_cameras=n_cameras, min_drop_s=min_drop_s)
+
+    def _downtime_of(self, c: sqlite3.Connection, f: StatsFilter, k: int, down: np.ndarray,
+                     per: dict[str, list[float]]) -> None:
+        """Add one journal's ended outages of class ``k`` and up (the downtime summaries) to the
+        per-day ``down`` and the per-camera ``per`` (under the reader's lock)."""
+        d_sum = " + ".join(f"d{j}" for j in range(k, len(DROP_CLASSES_S)))
+        n_sum = " + ".join(f"n{j}" for j in range(k, len(DROP_CLASSES_S)))
+        d0, d1 = day_index(f.first), day_index(f.last)
+        for day, ms in self._memo_rows(c, f"SELECT day, {d_sum} FROM stat_cam_all_day WHERE day BETWEEN ? AND ?",
+                                       (d0, d1)):
+            down[day - d0] += ms / 1000.0
+        spans, months = _split_months(f.first, f.last)
+        parts = [(f"SELECT camera_id, SUM({d_sum}), SUM({n_sum}) FROM stat_cam_day WHERE day BETWEEN ? AND ? "
+                  "GROUP BY camera_id", r) for r in _merge_spans(spans)]
+        if months:
+            parts.append((f"SELECT camera_id, SUM({d_sum}), SUM({n_sum}) FROM stat_cam_month "
+                          "WHERE month BETWEEN ? AND ? GROUP BY camera_id", (min(months), max(months))))
+        for sql, args in parts:
+            for cam, ms, n in self._memo_rows(c, sql, args):
+                acc = per.setdefault(cam, [0.0, 0])
+                acc[0] += ms / 1000.0
+                acc[1] += n
 
     # --- drill-down ------------------------------------------------------------------------------
     def alarms_behind(self, f: StatsFilter, *, day: date | None = None, month: tuple[int, int] | None = None,
@@ -471,7 +590,7 @@ class StatsReader:
             sql += " LIMIT ?"
             args.append(int(limit))
         out: list[Alarm] = []
-        for r in sorted(self._rows(sql, args), key=lambda r: (r[4], r[0])):
+        for r in sorted(self._rows(sql, args, memo=False), key=lambda r: (r[4], r[0])):
             d = dict(zip(_ALARM_COLS, r))
             if hour is not None or weekday is not None:
                 lt = datetime.fromtimestamp(d["epoch"], self.tz)

@@ -21,6 +21,8 @@ transaction (they can never disagree with the rows after a crash):
                     status is not a change), and ``camera_outages`` one row per period a
                     camera was not online (``end`` NULL while it lasts).
 ``arrivals``        patrol arrivals at alarms (the patrol service detects them).
+``stat_cam_*``      camera downtime per day and month, added as each outage ends
+                    (:mod:`desktop.core.stats.downtime`).
 
 Days and hours are the district's local ones (its zone is written in ``meta`` as
 ``summary_tz``; a journal opened with another zone has its summaries rebuilt from the rows).
@@ -39,12 +41,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .downtime import DOWNTIME_SCHEMA, DOWNTIME_TABLES, outage_closed, rebuild_downtime
+
 log = logging.getLogger(__name__)
 
 __all__ = ["SummaryKeeper", "SUMMARY_SCHEMA", "SUMMARY_VERSION", "METRICS", "HIST_DTYPE", "bin_of",
            "bin_floor", "N_BINS", "day_index", "month_index", "day_of_index", "STAT_TABLES"]
 
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2  # 2: camera downtime tables (a version-1 journal gets them without a full rebuild)
 METRICS = ("ack", "dispatch", "arrive", "resolve")
 HOURS = tuple(f"h{h}" for h in range(24))
 HIST_DTYPE = np.dtype([("b", "<u2"), ("n", "<u4")])
@@ -85,12 +89,12 @@ CREATE INDEX IF NOT EXISTS camera_outages_open ON camera_outages (camera_id) WHE
 CREATE TABLE IF NOT EXISTS arrivals (
     alarm_id TEXT NOT NULL, unit TEXT NOT NULL, dispatched REAL NOT NULL, arrived REAL NOT NULL,
     PRIMARY KEY (alarm_id, unit, dispatched)) WITHOUT ROWID;
-"""
+""" + DOWNTIME_SCHEMA
 
 _METRIC_OF = {"acknowledged": "ack", "dispatched": "dispatch", "resolved": "resolve"}
 
 STAT_TABLES = ("stat_day", "stat_cell_day", "stat_cell_month", "stat_resp_day", "stat_resp_month",
-               "stat_resp_op_day", "stat_resp_op_month")
+               "stat_resp_op_day", "stat_resp_op_month") + DOWNTIME_TABLES
 
 # Histogram bins: 1 s below 600 s, 10 s below 3600 s, 60 s below a day, one bin beyond.
 _B1, _B2, _B3 = 600, 600 + 300, 600 + 300 + 1380
@@ -193,17 +197,35 @@ class SummaryKeeper:
         meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('summary_tz', 'summary_version')"))
         if meta.get("summary_tz") == self.tz_name and meta.get("summary_version") == str(SUMMARY_VERSION):
             return
-        if conn.execute("SELECT 1 FROM alarms LIMIT 1").fetchone() is not None:
-            log.info("alarm journal summaries (re)built for zone %s", self.tz_name)
-            self.rebuild(conn)
-        conn.execute("BEGIN IMMEDIATE")  # one commit (one fsync) for both keys
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_tz', ?)", (self.tz_name,))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_version', ?)", (str(SUMMARY_VERSION),))
-        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")  # the rebuild and both keys in one commit (one fsync)
+        try:
+            if meta.get("summary_tz") == self.tz_name and meta.get("summary_version") == "1":
+                # version 1 lacked only the downtime tables: add them, keep the rest
+                log.info("alarm journal: camera downtime summaries added")
+                rebuild_downtime(conn, self.tz)
+            elif (conn.execute("SELECT 1 FROM alarms LIMIT 1").fetchone() is not None
+                  or conn.execute("SELECT 1 FROM camera_outages LIMIT 1").fetchone() is not None):
+                log.info("alarm journal summaries (re)built for zone %s", self.tz_name)
+                self._rebuild(conn)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_tz', ?)", (self.tz_name,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('summary_version', ?)", (str(SUMMARY_VERSION),))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
-        """Recompute every summary from the alarms, transitions and arrivals (one full scan)."""
+        """Recompute every summary from the alarms, transitions, arrivals and camera outages
+        (one full scan)."""
         conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._rebuild(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _rebuild(self, conn: sqlite3.Connection) -> None:
         try:
             for t in STAT_TABLES:
                 conn.execute(f"DELETE FROM {t}")
@@ -225,10 +247,7 @@ class SummaryKeeper:
                 for r in rows:
                     self.arrival_added(conn, *r)
                 self.flush(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            rebuild_downtime(conn, self.tz)
         finally:
             self._resp.clear()
             self._new.clear()
@@ -402,8 +421,10 @@ class SummaryKeeper:
         was_down = last is not None and last[0] != "online"
         if status == "online":
             if was_down:
-                conn.execute('UPDATE camera_outages SET "end" = ? WHERE camera_id = ? AND "end" IS NULL',
-                             (float(epoch), camera_id))
+                for oid, start in conn.execute('SELECT id, start FROM camera_outages WHERE camera_id = ? '
+                                               'AND "end" IS NULL', (camera_id,)).fetchall():
+                    conn.execute('UPDATE camera_outages SET "end" = ? WHERE id = ?', (float(epoch), oid))
+                    outage_closed(conn, camera_id, start, float(epoch), self.tz)
         elif not was_down:
             conn.execute('INSERT INTO camera_outages (camera_id, status, start) VALUES (?, ?, ?)',
                          (camera_id, status, float(epoch)))
