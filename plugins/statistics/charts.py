@@ -32,10 +32,34 @@ class ChartView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot)
         self.data: ChartData | None = None
+        self._drawn: tuple | None = None  # what the plot shows now (see _digest)
+        self.draws = 0
         self.plot.scene().sigMouseClicked.connect(self._on_click)
 
     def show_chart(self, data: ChartData) -> None:
+        """Show ``data``: drawn now if the chart is on screen and differs from what it shows,
+        else when it next comes on screen. Rebuilding a plot costs the GUI thread ~10 ms, and
+        the panel refreshes every chart while only one tab is seen — in an alarm flood too."""
         self.data = data
+        if self.isVisible():
+            self._draw_if_changed()
+
+    def showEvent(self, ev) -> None:  # noqa: N802 (Qt)
+        super().showEvent(ev)
+        self._draw_if_changed()
+
+    @staticmethod
+    def _digest(data: ChartData) -> tuple:
+        return (data.id, data.kind, data.title, data.x_title, data.y_title, tuple(data.labels), repr(data.series),
+                data.target)
+
+    def _draw_if_changed(self) -> None:
+        if self.data is not None and self._digest(self.data) != self._drawn:
+            self._draw(self.data)
+
+    def _draw(self, data: ChartData) -> None:
+        self._drawn = self._digest(data)
+        self.draws += 1
         pi = self.plot.getPlotItem()
         pi.clear()
         if pi.legend is not None:
@@ -149,7 +173,8 @@ class ChartView(QWidget):
         try:
             view.resize(lw, lh)
             view.show()  # lays out the plot at the asked size (never on screen)
-            view.show_chart(self.data)
+            view.data = self.data
+            view._draw(self.data)
             QApplication.processEvents()
             img = QImage(width, height, QImage.Format_ARGB32)
             img.fill(QColor("#0f1720"))

@@ -41,15 +41,20 @@ class ChoroplethLayer(MapLayer):
 
     def set_values(self, values: dict[str, float], unit: str, per_km2: bool, caption: str) -> None:
         """``values`` per cell id (unit "cell") or per sub-district name (unit "subdistrict")."""
+        before = (self.unit, self.per_km2, self.caption, self.breaks)
         self.unit, self.per_km2, self.caption = unit, per_km2, caption
         self.breaks = class_breaks(list(values.values()))
         if unit == "subdistrict":
             cell_values = {c: values.get(s, 0.0) for s, cells in self.sub_cells.items() for c in cells}
         else:
             cell_values = {c: values.get(c, 0.0) for c in self.cells}
+        classes = {c: classify(v, self.breaks) for c, v in cell_values.items()}
+        same = (cell_values == self.values and classes == self._classes
+                and before == (unit, per_km2, caption, self.breaks))
         self.values = cell_values
-        self._classes = {c: classify(v, self.breaks) for c, v in cell_values.items()}
-        self.changed()
+        self._classes = classes
+        if not same:  # a refresh with the same figures does not re-render the map's static layers
+            self.changed()
 
     @property
     def has_values(self) -> bool:

@@ -216,6 +216,7 @@ class StatisticsPlugin(Plugin):
         st = self.host.settings()
         self.min_drop_s = float(st["min_drop_s"])
         self.target_s = float(st["target_s"])
+        self.refresh_s = float(st["refresh_s"])
         self.subdistricts = list(self.district.subdistricts()) if self.district is not None else []
         self.charts: dict[str, core.ChartData] = {}
         self.cell_counts: dict[str, int] = {}
@@ -236,6 +237,13 @@ class StatisticsPlugin(Plugin):
         if self.stats.history_needed():
             self.build_history()
         else:
+            self.refresh()
+        if self.refresh_s > 0:
+            # today's figures move as alarms come in; a panel nobody sees is not refreshed
+            self.host.timer(int(self.refresh_s * 1000), self._auto_refresh)
+
+    def _auto_refresh(self) -> None:
+        if not self._building and not self._busy and self.panel.isVisible():
             self.refresh()
 
     def today(self) -> date:

@@ -103,7 +103,7 @@ def _refreshed(qtbot, plugin, change):
     qtbot.waitUntil(lambda: plugin.charts is not before and not plugin._busy, timeout=10000)
 
 
-def test_charts_show_the_hand_counted_figures(stats_ws):
+def test_charts_show_the_hand_counted_figures(stats_ws, qtbot):
     w, session, plugin = stats_ws
     by_type = plugin.charts["by_type"]
     counts = _values(by_type)
@@ -121,9 +121,20 @@ def test_charts_show_the_hand_counted_figures(stats_ws):
     assert subs == {"一街道": 2.0, "二街道": 2.0}
     # the table under the "by type" tab holds the same rows, and the charts are drawn
     assert plugin.panel.type_table.rowCount() == 3
-    items = plugin.panel.views["hour"].plot.getPlotItem().items
-    assert any(type(i).__name__ == "BarGraphItem" for i in items)
+    view = plugin.panel.views["hour"]
+    assert view.draws == 0 and not view.plot.getPlotItem().items  # not on screen: drawn when it is
+    plugin.panel.tabs.setCurrentWidget(view)
+    items = view.plot.getPlotItem().items
+    assert view.draws == 1 and any(type(i).__name__ == "BarGraphItem" for i in items)
     assert "4" in plugin.panel.status.text()
+    # a refresh that finds the same figures does not rebuild the chart on screen; new ones do
+    _refreshed(qtbot, plugin, plugin.refresh)
+    assert view.draws == 1
+    plugin.target_s = 30.0  # the response chart's target line moves
+    plugin.panel.tabs.setCurrentWidget(plugin.panel.views["response"])
+    drawn = plugin.panel.views["response"].draws
+    _refreshed(qtbot, plugin, plugin.refresh)
+    assert plugin.panel.views["response"].draws == drawn + 1
 
 
 def test_filters_narrow_the_charts_and_the_choropleth(stats_ws, qtbot):
