@@ -88,7 +88,8 @@ class ChartView(QWidget):
             return
         pi.invertY(False)
         if len(names) > 1 or data.kind in ("stacked", "bars2"):
-            pi.addLegend(offset=(-10, 10))
+            # on a dark panel of its own, so that a bar under it does not hide the names
+            pi.addLegend(offset=(-10, 10), brush=pg.mkBrush(15, 23, 32, 220), pen=pg.mkPen("#37474f"))
         if data.kind == "line":
             for k, name in enumerate(names):
                 y = np.array(data.series[name], float)
@@ -98,17 +99,21 @@ class ChartView(QWidget):
             w = 0.38
             for k, name in enumerate(names):
                 y = np.nan_to_num(np.array(data.series[name], float))
-                pi.addItem(pg.BarGraphItem(x=x + (k - 0.5) * w, height=y, width=w * 0.95,
-                                           brush=SERIES_COLOURS[k % len(SERIES_COLOURS)]))  # named once, below
-                pi.plot([], [], pen=None, symbol="s", symbolBrush=SERIES_COLOURS[k % len(SERIES_COLOURS)], name=name)
+                # named by the bars themselves: the legend draws a bar item's own brush (a
+                # symbol-only stand-in with no data showed pyqtgraph's default grey for every series)
+                bar = pg.BarGraphItem(x=x + (k - 0.5) * w, height=y, width=w * 0.95,
+                                      brush=SERIES_COLOURS[k % len(SERIES_COLOURS)])
+                pi.addItem(bar)
+                pi.legend.addItem(bar, name)
         else:  # bars, stacked by series
             base = np.zeros(n)
             for k, name in enumerate(names):
                 y = np.nan_to_num(np.array(data.series[name], float))
                 col = SERIES_COLOURS[k % len(SERIES_COLOURS)]
-                pi.addItem(pg.BarGraphItem(x=x, y0=base, height=y, width=0.8, brush=col, pen=pg.mkPen(None)))
-                if len(names) > 1:
-                    pi.plot([], [], pen=None, symbol="s", symbolBrush=col, name=name)
+                bar = pg.BarGraphItem(x=x, y0=base, height=y, width=0.8, brush=col, pen=pg.mkPen(None))
+                pi.addItem(bar)
+                if pi.legend is not None:
+                    pi.legend.addItem(bar, name)
                 base = base + y
         if data.target is not None:
             pi.addItem(pg.InfiniteLine(pos=data.target, angle=0,
