@@ -2,9 +2,11 @@
 picture to the tile's size in BGRA and leaves it in a :class:`LatestFrame` slot.
 
 Qt-free. PyAV releases the GIL while demuxing, decoding and scaling, so tiles decode in
-parallel on every core (docs/field.md, *Video decoding: decode*). Conversion happens here, once, at the size shown and
-in the byte order Qt paints without conversion (RGB32 = BGRA in memory), because swscale
-costs more than the decode and would otherwise land on the GUI thread.
+parallel on every core (docs/field.md, *Video decoding: decode*). This module holds the
+worker's thread, its controls and its state machine; what happens while a connection is open
+(the packet loop, pacing, skipping late conversions, conversion to BGRA) is in
+:mod:`desktop.core.video.playback`, and how a failure counts in
+:mod:`desktop.core.video.failures`.
 
 Life of a worker::
 
@@ -13,8 +15,8 @@ Life of a worker::
         └──bad data─▶ error      └──────────first frame──────────┴──────────────────────────────┘
 
 * A live (network) source that ends is a disconnect, not the end: a killed RTSP server just
-  ends the packet loop (docs/field.md, *Video decoding: network*). A stalled one raises ``TimeoutError`` because every
-  open carries the ``timeout`` option.
+  ends the packet loop (docs/field.md, *Video decoding: network*). A stalled one raises
+  ``TimeoutError`` because every open carries the ``timeout`` option.
 * A file source is pseudo-live: paced at its frame rate by its timestamps, looping forever.
 * Data that cannot be decoded (garbage, a truncated file, a stream that yields no picture)
   puts the worker in ``error``; it keeps retrying slowly and never raises out of the thread.
@@ -32,8 +34,6 @@ the thread's frames, and through them the worker) outlives the ``except`` that c
 from __future__ import annotations
 
 import logging
-import os
-import re
 import threading
 import time
 import weakref
@@ -41,10 +41,13 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Callable
 
-import numpy as np
-
-from desktop.core.video.frames import Frame, LatestFrame, fit_size
+from desktop.core.video.failures import Interrupted, classify_error, is_stream_problem, judge
+from desktop.core.video.frames import LatestFrame
+from desktop.core.video.playback import ConnectionPlayback
 from desktop.core.video.source import StreamSpec
+
+__all__ = ["STATES", "THREAD_PREFIX", "DecodeWorker", "StateCallback", "WorkerStats", "classify_error",
+           "decode_threads", "live_workers", "tune_interpreter_for_video", "wait_for_state"]
 
 log = logging.getLogger(__name__)
 
@@ -103,38 +106,7 @@ class WorkerStats:
     stream_fps: float = 0.0
 
 
-class _Disconnected(Exception):
-    """The live source went away (end of stream on a network source)."""
-
-
-class _BadData(Exception):
-    """The source delivers something we cannot show (no video, undecodable)."""
-
-
-class _Interrupted(Exception):
-    """stop(), pause() or a restart request: leave the packet loop."""
-
-
-def classify_error(exc: BaseException) -> str:
-    """``"data"`` for problems retrying will not fix soon (garbage, no video stream, no
-    decoder, 4xx), ``"net"`` for the rest (refused, reset, timeout, EOF, 5xx)."""
-    import av.error as averr
-    if isinstance(exc, _BadData):
-        return "data"
-    if isinstance(exc, (averr.InvalidDataError, averr.DecoderNotFoundError, averr.PatchWelcomeError,
-                        averr.HTTPClientError, averr.BugError)):
-        return "data"
-    if isinstance(exc, FileNotFoundError):
-        return "data"
-    return "net"
-
-
-def _classify(spec: StreamSpec, exc: BaseException) -> str:
-    # a file that fails is a bad file: there is no server to come back
-    return "data" if spec.is_file else classify_error(exc)
-
-
-class DecodeWorker:
+class DecodeWorker(ConnectionPlayback):
     """Decodes one stream in its own thread and keeps the latest converted frame in ``slot``.
 
     ``target_size`` is the tile's size in pixels; pictures are scaled to fit it keeping their
@@ -155,18 +127,6 @@ class DecodeWorker:
     BACKOFF_MAX_S = 30.0
     #: retry interval for sources in ``error`` (bad data rarely heals quickly)
     ERROR_RETRY_S = 10.0
-    #: behind the clock by more than this and frames are decoded but not converted, to catch
-    #: up. Not less: conversion is only 15-30 % of a frame's cost, so skipping it cannot rescue
-    #: an overloaded machine (key frames only does that), while a threshold near one frame
-    #: turned every small hiccup into a dozen unshown frames (measured: 14 tiles of 720p went
-    #: from 94 % to 49 % shown at half the CPU). A frame 100 ms late is still worth showing.
-    LATE_SKIP_S = 0.5
-    #: but never skip more than this many in a row, so an overloaded tile still moves
-    MAX_CONSECUTIVE_SKIPS = 12
-    #: packets in a row that fail to decode before the stream counts as corrupt
-    MAX_DECODE_ERRORS = 50
-    #: seconds of packets without a single picture before the stream counts as corrupt
-    NO_PICTURE_S = 8.0
 
     def __init__(self, spec: StreamSpec, target_size: tuple[int, int], on_state: StateCallback | None = None,
                  *, name: str = "", realtime: bool = True, loop: bool = True, slot: LatestFrame | None = None):
@@ -346,15 +306,14 @@ class DecodeWorker:
             failure = None  # (kind, message): never the exception, see the module docstring
             try:
                 self._open_and_play()
-            except _Interrupted:
+            except Interrupted:
                 pass
             except Exception as exc:  # noqa: BLE001 - every failure becomes a state, never a crash
-                import av.error
-                if not isinstance(exc, (av.error.FFmpegError, OSError, EOFError, _BadData, _Disconnected)):
+                if not is_stream_problem(exc):
                     # not a stream problem: a bug. Keep the tile alive, but leave a traceback
                     log.exception("video %s: unexpected failure", self.name)
                 if not self._stop.is_set():
-                    failure = self._judge(exc)
+                    failure = judge(self.spec, exc, self._phase)
                 # ``exc`` is unbound here by Python; keeping it (with its traceback, which holds
                 # this thread's frames and the decoded pictures in them) would make a cycle
             if self._stop.is_set():
@@ -386,248 +345,6 @@ class DecodeWorker:
                 if self._paused:
                     break
                 self._sleep(deadline - time.monotonic())
-
-    def _judge(self, exc: BaseException) -> tuple[str, str]:
-        """(``"data"`` or ``"net"``, redacted message) for a failure of the latest connection."""
-        kind = _classify(self.spec, exc)
-        msg = self._describe(exc)
-        if (kind == "data" and self._phase == "open" and self.spec.is_live
-                and isinstance(exc, ValueError)):
-            # FFmpeg says "invalid data" both when the server hangs and when it cannot serve
-            # this stream; only a server that still answers means the stream is bad
-            from desktop.core.video.source import rtsp_server_answers
-            if not rtsp_server_answers(self.spec.url, min(2.0, self.spec.timeout_s)):
-                kind = "net"
-                msg = "no answer from the server (" + msg + ")"
-        return kind, msg
-
-    def _describe(self, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        # FFmpeg quotes the URL in its messages: hide credentials
-        text = text.replace(self.spec.url, self.spec.safe_url())
-        text = re.sub(r"//[^/@\s'\"]*@", "//***@", text)  # any other spelling of a user:password@
-        if self.spec.is_file:
-            text = text.replace(self.spec.path, self.spec.path.rsplit("/", 1)[-1])
-        return f"{type(exc).__name__}: {text}"[:300]
-
-    def _open_and_play(self) -> None:
-        import av
-
-        spec = self.spec
-        if spec.prepare is not None:
-            spec.prepare()  # e.g. a demo clip not generated yet is made now, off the GUI thread
-        if spec.is_file and not os.path.exists(spec.path):
-            raise FileNotFoundError(f"no such file: {spec.path}")
-        t_open = time.monotonic()
-        self._phase = "open"
-        self._opens += 1
-        if self._opens > 1:
-            with self._lock:
-                self._stats.reconnects += 1
-        container = av.open(spec.path if spec.is_file else spec.url, options=spec.open_options())
-        try:
-            if not container.streams.video:
-                raise _BadData("no video stream")
-            stream = container.streams.video[0]
-            cc = stream.codec_context
-            # one thread per tile; FRAME/AUTO threading would add a frame of delay (docs/field.md, *Video decoding: decode*)
-            cc.thread_count = 1
-            cc.thread_type = "SLICE"
-            rate = stream.average_rate or stream.guessed_rate or 25
-            try:
-                fps = float(rate)
-            except (TypeError, ZeroDivisionError):
-                fps = 25.0
-            if not (1.0 <= fps <= 240.0):
-                fps = 25.0
-            with self._lock:
-                self._stats.stream_fps = fps
-            self._phase = "play"
-            from av.video.reformatter import VideoReformatter
-            self._reformatter = VideoReformatter()
-            self._play(container, stream, cc, fps, t_open)
-        finally:
-            # the scaler belongs to this connection (a reconnect may bring another size)
-            self._reformatter = None
-            try:
-                container.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-    def _play(self, container, stream, cc, fps: float, t_open: float) -> None:
-        import av.error as averr
-
-        spec = self.spec
-        pace = spec.is_file and self.realtime
-        frame_dur = 1.0 / fps
-        tb = float(stream.time_base) if stream.time_base else frame_dur
-        first = True
-        decode_errors = 0
-        last_picture = time.monotonic()
-        skip_run = 0
-        kf_applied = None
-        need_key = False  # after key-frames-only, wait for a key frame before decoding P-frames
-        skipped = False  # packets were skipped since the last key frame went to the decoder
-        # pacing (files): wall time at which stream time ``anchor_pts`` is due; stream time
-        # runs on across loops (``loop_offset``) so the clock never jumps back
-        anchor_wall = None
-        anchor_pts = 0.0
-        loop_offset = 0.0
-        lap_join = None  # continuous time the first packet of the next lap should get
-        lap_end = 0.0  # latest packet time of this lap (skipped packets count too)
-        # lateness (live): arrival delay relative to the smallest seen recently
-        base_delay = None
-        base_at = 0.0
-        seq = 0
-        last_put = None
-        min_gap = 0.5 * frame_dur
-        ewma_late = 0.0
-        ewma_cpu = None
-        thread_time = time.thread_time
-
-        while True:
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    raise _Interrupted()
-                if self._paused:
-                    if spec.is_live:
-                        raise _Interrupted()  # hidden tile: drop the connection
-                    # a file keeps its place; wait, then re-anchor the clock
-                    while self._paused and not self._stop.is_set():
-                        self._sleep(0.5)
-                    if self._stop.is_set():
-                        raise _Interrupted()
-                    anchor_wall = None
-                if packet.size == 0:
-                    continue  # the demuxer's flush packet at the end
-                if packet.pts is not None:
-                    p_s = packet.pts * tb
-                    if lap_join is not None:
-                        loop_offset, lap_join = lap_join - p_s, None
-                    lap_end = max(lap_end, p_s)
-                kf = self._keyframes_only
-                if kf != kf_applied:
-                    cc.skip_frame = "NONKEY" if kf else "DEFAULT"
-                    # P-frames reference what was skipped: full decoding resumes at a key frame
-                    need_key = skipped and not kf
-                    kf_applied = kf
-                if (kf or need_key) and not packet.is_keyframe:
-                    # skip_frame drops it inside the decoder anyway; not handing it over at all
-                    # saves the per-packet call. Still a picture the source offered:
-                    skipped = True
-                    self._stats.frames_due += 1
-                    continue
-                if packet.is_keyframe:
-                    skipped = False
-                need_key = False
-                c0 = thread_time()
-                try:
-                    frames = cc.decode(packet)
-                    decode_errors = 0
-                except (averr.InvalidDataError, averr.PatchWelcomeError, averr.BugError) as exc:
-                    decode_errors += 1
-                    if decode_errors >= self.MAX_DECODE_ERRORS:
-                        raise _BadData(f"undecodable stream ({exc})") from exc
-                    frames = []
-                now = time.monotonic()
-                if not frames:
-                    if now - last_picture > self.NO_PICTURE_S:
-                        raise _BadData("no picture decoded from the stream")
-                    continue
-                for vf in frames:
-                    last_picture = now
-                    seq += 1
-                    pts_s = (vf.pts * tb) if vf.pts is not None else seq * frame_dur
-                    t = pts_s + loop_offset  # continuous stream time
-                    late = 0.0
-                    if pace:
-                        if anchor_wall is None or t < anchor_pts:
-                            anchor_wall, anchor_pts = now, t
-                        due = anchor_wall + (t - anchor_pts)
-                        wait = due - time.monotonic()
-                        if wait > 0:
-                            self._sleep(wait)
-                            if self._stop.is_set():
-                                raise _Interrupted()
-                        late = time.monotonic() - due
-                        if late > 1.0:
-                            # hopelessly behind (a stall, a suspended laptop): re-anchor, like a
-                            # live camera that simply moved on
-                            anchor_wall, anchor_pts = time.monotonic(), t
-                    elif spec.is_live:
-                        delay = now - t
-                        if base_delay is None or delay < base_delay or now - base_at > 10.0:
-                            # the smallest delay seen is "on time"; renewed every 10 s so drift
-                            # between the camera's clock and ours does not count as lateness
-                            base_delay, base_at = delay, now
-                        late = max(0.0, delay - base_delay)
-                    ewma_late = late if first else 0.9 * ewma_late + 0.1 * late
-                    # counters are written by this thread only; readers copy them (stats), so
-                    # no lock on the per-frame path (at 1,000 frames/s every call counts)
-                    st = self._stats
-                    st.decoded += 1
-                    st.frames_due += 1
-                    st.lateness_ms = ewma_late * 1000.0
-                    if (not first and late > self.LATE_SKIP_S and skip_run < self.MAX_CONSECUTIVE_SKIPS
-                            and not vf.key_frame):
-                        skip_run += 1
-                        st.late_skipped += 1
-                        continue
-                    skip_run = 0
-                    if self.realtime and last_put is not None:
-                        # catching up, or a network burst: keep pictures at least half a frame
-                        # apart, or the GUI (polling about every 16 ms) sees only the last of
-                        # two that land between its polls. Late frames gain half a frame each.
-                        gap = time.monotonic() - last_put
-                        if gap < min_gap:
-                            time.sleep(min_gap - gap)
-                    self._deliver(vf, t, seq, spec.kind)
-                    last_put = time.monotonic()
-                    if first:
-                        first = False
-                        self._failures = 0
-                        st.ttff_s = round(time.monotonic() - t_open, 4)
-                        st.last_error = ""
-                        self._set_state("live", "")
-                cpu = thread_time() - c0
-                ewma_cpu = cpu if ewma_cpu is None else 0.95 * ewma_cpu + 0.05 * cpu
-                st = self._stats
-                st.cpu_s += cpu
-                st.cpu_ms_per_frame = ewma_cpu * 1000.0
-            # end of the packet loop
-            if spec.is_live:
-                raise _Disconnected("the stream ended")
-            if not self.loop:
-                return
-            # pseudo-live file: start again; stream time continues one frame after the last
-            container.seek(0)
-            cc.flush_buffers()
-            kf_applied = None
-            lap_join, lap_end = lap_end + loop_offset + frame_dur, 0.0
-
-    def _deliver(self, vf, pts_s: float, seq: int, kind: str) -> None:
-        src = (vf.width, vf.height)
-        key = (src, self._target)
-        if key != self._fit_key:
-            self._fit_key, self._fit = key, fit_size(src[0], src[1], *self._target)
-        w, h = self._fit
-        # one reformatter per worker keeps its SwsContext: frame.reformat() builds a new one
-        # for every picture (measured: 0.4 ms of a 1.5 ms 360p frame). threads=1: without it
-        # swscale starts one thread per core for every scaler (2 here, 16 on a 16-core PC),
-        # idle for a tile-sized picture and, before scalers were dropped, left behind by every
-        # replaced tile; the parallelism is across tiles, one decode thread each. Measured on
-        # the 720p clip to 480x270: 2.48 ms a frame with the default, 2.13 with one thread.
-        out = self._reformatter.reformat(vf, w, h, format="bgra", interpolation="FAST_BILINEAR", threads=1)
-        arr = out.to_ndarray()
-        if not arr.flags.c_contiguous:  # never expected with widths rounded to 4; be safe
-            arr = np.ascontiguousarray(arr)
-        now = time.monotonic()
-        self.slot.put(Frame(arr, pts_s, now, seq, vf.key_frame, src, kind, owner=out))
-        self._fps_times.append(now)
-        st = self._stats
-        st.delivered += 1
-        st.output_size = (w, h)
-        st.source_size = src
 
     def __repr__(self) -> str:
         return f"DecodeWorker({self.spec!r}, state={self._state!r})"
