@@ -25,16 +25,23 @@ class ChartView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
-        self.plot.showGrid(x=False, y=True, alpha=0.2)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.plot)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        # the plot is made when the chart first comes on screen: eight of them cost the
+        # program's start-up ~150 ms, and only one tab is seen at a time
+        self.plot: pg.PlotWidget | None = None
         self.data: ChartData | None = None
         self._drawn: tuple | None = None  # what the plot shows now (see _digest)
         self.draws = 0
-        self.plot.scene().sigMouseClicked.connect(self._on_click)
+
+    def _ensure_plot(self) -> pg.PlotWidget:
+        if self.plot is None:
+            self.plot = pg.PlotWidget()
+            self.plot.setMenuEnabled(False)
+            self.plot.showGrid(x=False, y=True, alpha=0.2)
+            self._layout.addWidget(self.plot)
+            self.plot.scene().sigMouseClicked.connect(self._on_click)
+        return self.plot
 
     def show_chart(self, data: ChartData) -> None:
         """Show ``data``: drawn now if the chart is on screen and differs from what it shows,
@@ -46,6 +53,7 @@ class ChartView(QWidget):
 
     def showEvent(self, ev) -> None:  # noqa: N802 (Qt)
         super().showEvent(ev)
+        self._ensure_plot()
         self._draw_if_changed()
 
     @staticmethod
@@ -60,7 +68,7 @@ class ChartView(QWidget):
     def _draw(self, data: ChartData) -> None:
         self._drawn = self._digest(data)
         self.draws += 1
-        pi = self.plot.getPlotItem()
+        pi = self._ensure_plot().getPlotItem()
         pi.clear()
         if pi.legend is not None:
             pi.legend.scene().removeItem(pi.legend) if pi.legend.scene() else None
@@ -130,7 +138,7 @@ class ChartView(QWidget):
 
     def _set_ticks(self) -> None:
         """As many category labels under the bars as fit the plot's width without overlapping."""
-        if self.data is None or self.data.kind == "heatmap" or not self.data.labels:
+        if self.plot is None or self.data is None or self.data.kind == "heatmap" or not self.data.labels:
             return
         n = len(self.data.labels)
         longest = max(sum(2 if ord(c) > 0x2E80 else 1 for c in str(t)) for t in self.data.labels)  # CJK: 2
@@ -144,7 +152,7 @@ class ChartView(QWidget):
         self._set_ticks()
 
     def _on_click(self, ev) -> None:
-        if self.data is None or not self.data.labels:
+        if self.plot is None or self.data is None or not self.data.labels:
             return
         vb = self.plot.getPlotItem().vb
         if not self.plot.sceneBoundingRect().contains(ev.scenePos()):

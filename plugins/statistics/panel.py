@@ -225,7 +225,7 @@ class StatisticsPlugin(Plugin):
         self._busy = False
         self._again = False
         self._building = False
-        self.areas = {c: self.stats.cell_area_km2(c) for c in self.stats.locator.ids}
+        self._areas: dict[str, float] | None = None  # km² per cell, when first needed (per-km² classes)
         self.panel = StatisticsPanel(self)
         self.host.add_panel("statistics", tr("Statistics"), self.panel, area="bottom")
         self.layer = ChoroplethLayer(self.district)
@@ -401,6 +401,12 @@ class StatisticsPlugin(Plugin):
         per = value == "per_km2"
         vals = core.choropleth_values(self.cell_counts, cells, self.areas, per, unit, self.stats.locator.subdistrict)
         return vals, unit, per, tr("Alarms per km²") if per else tr("Alarms")
+
+    @property
+    def areas(self) -> dict[str, float]:
+        if self._areas is None:
+            self._areas = {c: self.stats.cell_area_km2(c) for c in self.stats.locator.ids}
+        return self._areas
 
     def update_map(self, *_a) -> None:
         if not self.layer.visible:

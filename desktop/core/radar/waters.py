@@ -19,6 +19,7 @@ metric frame and converted back, land is the district and its neighbours (the da
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -36,6 +37,7 @@ COVERAGE_KINDS = ("coastal", "ptz")  # cameras whose views make the default watc
 MAX_REACH_M = 1000.0  # the coastal points' coverage reaches this far out to sea
 COVERAGE_GROUP = "coastal-coverage"  # the one group the derived sectors share
 _R = 6371008.8
+_MADE: dict = {}  # (id(district), reach) -> (weak reference to the district, its waters)
 _ARC_STEP_DEG = 6.0  # sector arcs drawn with a vertex every 6°
 
 
@@ -94,9 +96,21 @@ class WatchedWaters:
 
     @classmethod
     def from_district(cls, district: Any, max_reach_m: float = MAX_REACH_M) -> "WatchedWaters":
-        """The dataset's sea zones, else the coastal points' coverage minus the land."""
+        """The dataset's sea zones, else the coastal points' coverage minus the land. Made once
+        per district (the radar feed, the demo boats and the map layer ask for the same waters;
+        each making them cost the start-up ~100 ms); the waters never change once made."""
         if district is None:
             return cls([])
+        key = (id(district), float(max_reach_m))
+        hit = _MADE.get(key)
+        if hit is not None and hit[0]() is district:
+            return hit[1]
+        waters = cls._make(district, max_reach_m)
+        _MADE[key] = (weakref.ref(district, lambda _r, k=key: _MADE.pop(k, None)), waters)
+        return waters
+
+    @classmethod
+    def _make(cls, district: Any, max_reach_m: float) -> "WatchedWaters":
         crs = district.info.crs
         drawn = [z for z in district.zones if str(z.props.get("area_kind", "")).lower() in SEA_AREA_KINDS]
         if drawn:
