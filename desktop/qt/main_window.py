@@ -61,6 +61,8 @@ class LayersPanel(QTreeWidget):
     def __init__(self, canvas: MapCanvas):
         super().__init__()
         self.canvas = canvas
+        self._items: dict[str, QTreeWidgetItem] = {}  # layer id -> its row
+        self._watched: set[int] = set()  # layers whose changes the list follows (by id())
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
         self.itemChanged.connect(self._toggled)
@@ -69,8 +71,14 @@ class LayersPanel(QTreeWidget):
     def refresh(self) -> None:
         self.blockSignals(True)
         self.clear()
+        self._items.clear()
         for layer in reversed(self.canvas.layers):
+            if id(layer) not in self._watched:
+                # a plugin (or a command) showing or hiding a layer ticks its box here too
+                self._watched.add(id(layer))
+                layer.on_change(self._layer_changed)
             item = QTreeWidgetItem([tr(layer.title)])
+            self._items[layer.id] = item
             item.setData(0, Qt.UserRole, layer.id)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(0, Qt.Checked if layer.visible else Qt.Unchecked)
@@ -83,6 +91,17 @@ class LayersPanel(QTreeWidget):
         rows = self.topLevelItemCount()
         row_h = self.sizeHintForRow(0) if rows else self.fontMetrics().height() + 4
         self.setMinimumHeight(min(rows * row_h + 2 * self.frameWidth() + 4, 600))
+
+    def _layer_changed(self, layer) -> None:
+        # called for every change of every layer (the alarm layer's many a second): cheap
+        item = self._items.get(layer.id)
+        if item is None or self.canvas.layer(layer.id) is not layer:
+            return
+        want = Qt.Checked if layer.visible else Qt.Unchecked
+        if item.checkState(0) != want:
+            self.blockSignals(True)
+            item.setCheckState(0, want)
+            self.blockSignals(False)
 
     def _toggled(self, item: QTreeWidgetItem, _col: int) -> None:
         layer = self.canvas.layer(item.data(0, Qt.UserRole))

@@ -34,6 +34,26 @@ def test_every_district_layer_is_on_the_canvas_and_in_the_layers_panel(window):
     assert window.layers_panel.topLevelItemCount() == len(window.canvas.layers)
 
 
+def test_the_layers_panel_follows_a_layer_shown_or_hidden_elsewhere(window):
+    def box(layer_id):
+        panel = window.layers_panel
+        item = next(panel.topLevelItem(i) for i in range(panel.topLevelItemCount())
+                    if panel.topLevelItem(i).data(0, Qt.UserRole) == layer_id)
+        return item.checkState(0)
+    grid = window.canvas.layer("grid")
+    assert grid.visible and box("grid") == Qt.Checked
+    grid.set_visible(False)  # as a plugin or a command would
+    assert box("grid") == Qt.Unchecked
+    grid.set_visible(True)
+    assert box("grid") == Qt.Checked and grid.visible
+    from desktop.qt.map.layer import MapLayer
+    extra = MapLayer()
+    extra.id, extra.title = "extra", "Extra"
+    window.add_map_layer(extra)
+    extra.set_visible(False)
+    assert box("extra") == Qt.Unchecked
+
+
 def test_hover_and_click_select_a_camera_and_show_its_details(window, qtbot):
     canvas = window.canvas
     cam = window.district.cameras.records[0]
