@@ -33,6 +33,7 @@ class Config:
     tiles: str = ""  # optional raster basemap: an .mbtiles file or an XYZ folder {z}/{x}/{y}.png
     wall_id: str = "main"  # which wall a wall-mode instance shows
     wall: object = None  # the [wall] section (desktop.core.wall.settings.WallConfig); None = defaults
+    patrol_retention_days: float = 30.0  # patrol fixes older than this are deleted ([patrol] retention_days)
     plugins_disabled: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # sections owned by plugins ([plugins.<id>])
 
@@ -52,7 +53,7 @@ class Config:
 
 
 _SECTIONS = {"map": {"datum": "map_datum", "coord_crs": "coord_crs", "tiles": "tiles"},
-             "mqtt": {"broker": "broker"}}
+             "mqtt": {"broker": "broker"}, "patrol": {"retention_days": "patrol_retention_days"}}
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -97,6 +98,11 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def _set(cfg: Config, attr: str, value, path: Path, label: str) -> None:
+    if isinstance(getattr(Config, attr, None), float):  # a number of days, seconds…
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"{path}: {label} must be a number above 0, got {value!r}")
+        setattr(cfg, attr, float(value))
+        return
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {label} must be a string, got {type(value).__name__}")
     setattr(cfg, attr, value)

@@ -152,13 +152,14 @@ class PatrolFeed:
         self.bus.publish("pingan/alarm", payload)
 
 
-def make_feed_process_patrol(*, bus, alarms, workstation: str, journal: str, district: str):
+def make_feed_process_patrol(*, bus, alarms, workstation: str, journal: str, district: str,
+                             retention_days: float | None = None):
     """Factory run in the feed process (see ``RemoteAlarmService(extras=…)``): loads the dataset
     there and starts a PatrolFeed on the child's bus."""
     from desktop.core.district.loader import load_district
-    from desktop.core.patrol.service import PatrolService
+    from desktop.core.patrol.service import RETENTION_DAYS, PatrolService
     d = load_district(Path(district))
-    return PatrolFeed(PatrolService(journal, d), bus, alarms).start()
+    return PatrolFeed(PatrolService(journal, d, retention_days=retention_days or RETENTION_DAYS), bus, alarms).start()
 
 
 class RemotePatrol:

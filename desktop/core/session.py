@@ -113,7 +113,8 @@ class Session:
             extras = {}
             if district.info.path is not None:
                 extras["patrol"] = ("desktop.core.patrol_link:make_feed_process_patrol",
-                                    {"journal": str(self.patrol_journal_path), "district": str(district.info.path)})
+                                    {"journal": str(self.patrol_journal_path), "district": str(district.info.path),
+                                     "retention_days": float(cfg.patrol_retention_days)})
                 # radar reports are tracked and watched where they arrive, like the patrol's fixes
                 extras["radar"] = ("desktop.core.radar.feed:make_feed_process_radar",
                                    {"district": str(district.info.path)})
@@ -128,7 +129,8 @@ class Session:
                                        bus=self.bus, locate=self.locate)
             from desktop.core.patrol.service import PatrolService
             from desktop.core.patrol_link import PatrolFeed
-            self.patrol_feed = PatrolFeed(PatrolService(self.patrol_journal_path, district, clock=self.clock),
+            self.patrol_feed = PatrolFeed(PatrolService(self.patrol_journal_path, district, clock=self.clock,
+                                                        retention_days=cfg.patrol_retention_days),
                                           self.bus, self.alarms, threaded=not stepped)
             self.patrol = self.patrol_feed.service
             from desktop.core.radar.feed import RadarFeed

@@ -114,3 +114,22 @@ def test_without_a_district_the_service_still_tracks_and_ranks(tmp_path):
         assert svc.coverage(10) == () and svc.visits(T0, T0 + 10) == () and svc.tick(T0).alarms == ()
         with pytest.raises(TypeError):
             PatrolService(tmp_path / "k.sqlite", None, clock=42)
+
+
+def test_fixes_older_than_the_retention_are_deleted(tmp_path):
+    day = 86400.0
+    clock = {"t": T0}
+    with PatrolService(tmp_path / "j.sqlite", None, clock=lambda: clock["t"], autoflush_s=0,
+                       retention_days=2) as svc:
+        def fix(t):
+            return PatrolPosition(unit="car-01", kind="car", time="", epoch=t, lon=120.0, lat=36.0, crs="WGS84",
+                                  speed_kmh=0.0, heading_deg=0.0, lon_wgs=120.0, lat_wgs=36.0)
+        svc.ingest([fix(T0 + k * 3600.0) for k in range(0, 24 * 5, 6)])  # five days, every 6 h
+        svc.flush()
+        clock["t"] = T0 + 5 * day
+        svc.tick()
+        left = svc.tracks(None, T0 - day, T0 + 6 * day)["car-01"]
+        assert left.t0 >= T0 + 3 * day and svc.pruned == 12  # days 0–2 gone (12 fixes), days 3–4 kept
+        assert svc.tick().now == clock["t"] and svc.pruned == 12  # not again before six hours
+    with pytest.raises(ValueError, match="retention_days"):
+        PatrolService(tmp_path / "k.sqlite", None, retention_days=0)

@@ -46,7 +46,10 @@ from .units import OFFLINE_S, STALE_S, UnitStatus, kind_code, link_state, profil
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PatrolService", "TickReport"]
+RETENTION_DAYS = 30.0  # patrol fixes are kept this long by default (``[patrol] retention_days``)
+PRUNE_EVERY_S = 6 * 3600.0
+
+__all__ = ["PatrolService", "TickReport", "RETENTION_DAYS"]
 
 SEGMENT_M = 60.0  # a unit this close to a route is "on" it (the unit list's segment column)
 _LEVEL_OF = {k: level for level, kinds in ROUTE_KINDS.items() for k in kinds}  # the level a kind patrols
@@ -104,8 +107,15 @@ class PatrolService:
     def __init__(self, journal: PositionJournal | Path | str, district: Any = None, *, schedule: Any = None,
                  clock: Any = None, on_alarm: Callable[[dict], None] | None = None,
                  stale_s: float = STALE_S, offline_s: float = OFFLINE_S, arrival_m: float = ARRIVAL_M,
-                 autoflush_s: float = 1.0):
+                 autoflush_s: float = 1.0, retention_days: float = RETENTION_DAYS):
         self._now = _clock_fn(clock)
+        if not retention_days > 0:
+            raise ValueError(f"retention_days must be above 0, got {retention_days!r}")
+        # Fixes older than this are deleted at the first tick and every PRUNE_EVERY_S after:
+        # 500 units at 1 Hz write ~0.7 GB a day, and a workstation runs for months.
+        self.retention_s = float(retention_days) * 86400.0
+        self._next_prune = 0.0
+        self.pruned = 0  # fixes deleted so far
         self._lock = threading.RLock()
         self._own_journal = not isinstance(journal, PositionJournal)
         self.journal = PositionJournal(journal, autoflush_s=autoflush_s) if self._own_journal else journal
@@ -270,6 +280,12 @@ class PatrolService:
             if self.tours is not None:
                 visits, alarms = self.tours.update(now)
                 visits = [replace(v, post_name=self._post_names.get(v.post, "")) for v in visits]
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_S
+            try:
+                self.pruned += self.journal.prune(now - self.retention_s)
+            except Exception:  # the next prune tries again; the fixes stay meanwhile
+                log.exception("patrol: old fixes could not be deleted from the journal")
         if visits:
             try:
                 self.journal.put_visits(visits)
