@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         cam = self.district.cameras.get(camera_id)
         if cam is None:
             return None
-        from desktop.core.video.clips import demo_streams_for
+        from desktop.core.video.demo_cameras import demo_streams_for
         from desktop.core.video.source import streams_for_camera
         return streams_for_camera(cam, without_url=demo_streams_for)  # no URL: the demo's clips
 

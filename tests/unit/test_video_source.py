@@ -84,15 +84,18 @@ def test_streams_for_camera_with_urls():
     assert only_main.sub is None
 
 
-def test_streams_for_camera_without_urls_plays_what_the_caller_hands_in(tmp_path, monkeypatch):
-    from desktop.core.video.clips import demo_streams_for
+def test_streams_for_camera_without_urls_plays_what_the_caller_hands_in(video_clips):
+    from functools import partial
+
+    from desktop.core.video.demo_cameras import ClipPreparer, demo_streams_for
     assert streams_for_camera(_Camera("HD0001", "Harbour 1")) is None  # nothing to play
-    monkeypatch.setenv("PINGAN_CACHE", str(tmp_path))
-    s = streams_for_camera(_Camera("HD0001", "Harbour 1"), without_url=demo_streams_for)
+    folder, seconds = video_clips["folder"], video_clips["pairs"][0].seconds
+    demo = partial(demo_streams_for, count=2, seconds=seconds, folder=folder, preparer=ClipPreparer())
+    s = streams_for_camera(_Camera("HD0001", "Harbour 1"), without_url=demo)
     assert s.main.is_file and s.sub.is_file
     assert (s.main.width, s.main.height, s.sub.width, s.sub.height) == (1280, 720, 640, 360)
-    assert str(tmp_path) in s.main.path
-    assert not list(tmp_path.rglob("*.mp4"))  # nothing generated on the GUI thread
+    assert s.main.path in {str(p.main) for p in video_clips["pairs"]}
+    assert s.main.ready is None  # in the cache already: nothing to wait for
 
 
 def test_rtsp_probe_on_closed_port():
@@ -105,11 +108,18 @@ def test_rtsp_probe_on_closed_port():
 
 
 def test_the_video_core_does_not_import_the_demo_clips():
-    """Demo content is handed to the player from outside: source and worker never import clips."""
+    """Demo content is handed to the player from outside: only the demo's own modules import
+    the clips (source, worker, player and the rest never do, so no import cycle either)."""
     import ast
     from pathlib import Path
     core = Path(__file__).resolve().parents[2] / "desktop" / "core" / "video"
-    for name in ("source.py", "worker.py", "player.py", "frames.py", "scheduler.py"):
+    demo = {"clips.py", "demo_cameras.py"}
+    names = sorted(p.name for p in core.glob("*.py") if p.name not in demo)
+    assert {"source.py", "worker.py", "playback.py", "player.py"} <= set(names)
+    for name in names:
         tree = ast.parse((core / name).read_text())
         mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        assert "desktop.core.video.clips" not in mods, name
+        mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert not mods & {"desktop.core.video.clips", "desktop.core.video.demo_cameras"}, name
+        assert not any(isinstance(n, ast.ImportFrom) and n.module == "desktop.core.video"
+                       and {a.name for a in n.names} & {"clips", "demo_cameras"} for n in ast.walk(tree)), name

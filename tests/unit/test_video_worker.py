@@ -136,6 +136,53 @@ def test_garbage_truncated_and_missing_files_are_errors(video_clips, tmp_path):
             assert w.stop(timeout=5)
 
 
+def test_a_missing_file_is_an_error_and_the_worker_makes_nothing(tmp_path):
+    """The worker opens what it is given: a missing file (even one named like a demo clip) is
+    the error a tile shows for a failed source, and nothing is generated or written."""
+    from desktop.core.video.clips import clip_pair
+    missing = clip_pair(3, 0.4, tmp_path).main  # a demo clip's name, in an empty folder
+    states = []
+    w = DecodeWorker(StreamSpec(str(missing)), (320, 180), on_state=lambda s, d: states.append((s, d)))
+    w.ERROR_RETRY_S = 0.2
+    w.start()
+    try:
+        assert wait_for_state(w, "error", 5), (w.state, w.detail)
+        time.sleep(0.6)  # retried a few times
+        assert w.state == "error" and w.is_alive()
+        assert "no such file" in w.detail and missing.name in w.detail and str(tmp_path) not in w.detail
+        assert [s for s, _ in states] == ["error"]  # never live, never anything in between
+        assert w.stats.decoded == 0 and w.slot.take() is None
+    finally:
+        assert w.stop(timeout=5)
+    assert not list(tmp_path.iterdir())  # no clip, no temporary file
+
+
+def test_a_stream_still_being_made_waits_as_connecting_then_plays(sub_clip, tmp_path):
+    """A file its owner is still making (``spec.ready``): connecting until done, then live."""
+    import shutil
+    from concurrent.futures import Future
+    later = tmp_path / "later.mp4"
+    ready = Future()
+    w = DecodeWorker(StreamSpec(str(later), ready=ready), (160, 90)).start()
+    try:
+        time.sleep(0.6)
+        assert w.state == "connecting" and "waiting for the clip" in w.detail
+        w.pause()
+        time.sleep(0.4)
+        w.resume()  # a hidden tile shown again waits on
+        assert w.state == "connecting" and w.is_alive()
+        shutil.copy(sub_clip, later)
+        ready.set_result(None)
+        assert wait_for_state(w, "live", 10), (w.state, w.detail)
+    finally:
+        assert w.stop(timeout=5)
+    # stopped while waiting: the thread ends at once
+    w2 = DecodeWorker(StreamSpec(str(tmp_path / "never.mp4"), ready=Future()), (160, 90)).start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    assert w2.stop(timeout=5) and time.monotonic() - t0 < 1.0
+
+
 def test_corrupted_bitstream_never_crashes(video_clips, tmp_path):
     import random
     src = video_clips["h264"]["0sub"].read_bytes()

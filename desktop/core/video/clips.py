@@ -8,20 +8,18 @@ H.264 main profile, constant 25 fps, a 2 s GOP without B-frames, a main stream o
 
 Clips live in ``$PINGAN_CACHE/clips`` (default ``~/.cache/pingan-desk/clips``). Files are
 written to a temporary name and renamed, so a crash never leaves a half clip that looks done.
-All demo cameras share a small set of variants; :func:`demo_streams_for` maps a camera id to
-one deterministically. Its streams carry their own ``prepare`` step (generate the pair), which
-the decode worker runs before it opens a file, so the GUI never waits for generation and the
-video core knows nothing of demo clips: whoever asks for a camera without a URL hands
-:func:`demo_streams_for` to ``streams_for_camera`` (the demo program does).
+All demo cameras share a small set of variants. Which camera plays which, and the threads that
+make a missing pair before a player opens it, are the demo's
+(:mod:`desktop.core.video.demo_cameras`); the video core (source, worker, player) knows
+nothing of demo clips. :func:`ensure_demo_clips` fills the cache in one go (benchmarks,
+tests, ``python -m desktop.core.video.clips``).
 """
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
-import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -72,14 +70,14 @@ class ClipPair:
     def exists(self) -> bool:
         return self.main.exists() and self.sub.exists()
 
-    def streams(self, camera_id: str, name: str) -> CameraStreams:
-        """CameraStreams playing this pair as pseudo-live files; the player's decode thread
-        generates the pair when it opens a stream whose file is missing."""
-        prepare = functools.partial(_ensure_pair, self)
+    def streams(self, camera_id: str, name: str, ready: Future | None = None) -> CameraStreams:
+        """CameraStreams playing this pair as pseudo-live files. Nothing is generated: a
+        pair still being made is handed with the ``ready`` future of its making
+        (``desktop.core.video.demo_cameras``), a missing one plays as an error."""
         return CameraStreams(
             camera_id, name,
-            StreamSpec(str(self.main), MAIN_SIZE[0], MAIN_SIZE[1], "main", prepare=prepare),
-            StreamSpec(str(self.sub), SUB_SIZE[0], SUB_SIZE[1], "sub", prepare=prepare),
+            StreamSpec(str(self.main), MAIN_SIZE[0], MAIN_SIZE[1], "main", ready=ready),
+            StreamSpec(str(self.sub), SUB_SIZE[0], SUB_SIZE[1], "sub", ready=ready),
             extra={"demo_variant": self.variant})
 
 
@@ -128,7 +126,7 @@ def ensure_demo_clips(progress: Progress | None = None, count: int = DEFAULT_COU
         return pairs
     n_workers = workers or max(1, min(len(todo), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="clipgen") as pool:
-        for fut in [pool.submit(_ensure_pair, p, tick) for p in todo]:
+        for fut in [pool.submit(ensure_pair, p, tick) for p in todo]:
             fut.result()
     return pairs
 
@@ -137,41 +135,15 @@ _pair_locks: dict[Path, threading.Lock] = {}
 _pair_locks_guard = threading.Lock()
 
 
-def _ensure_pair(pair: ClipPair, tick: Callable[[int], None] | None = None) -> ClipPair:
-    # one generator per pair per process; others wait for it and then find the files
+def ensure_pair(pair: ClipPair, tick: Callable[[int], None] | None = None) -> ClipPair:
+    """Generate ``pair`` unless it exists (blocks for seconds: never on the GUI or a decode
+    thread). One generator per pair per process; others wait for it and then find the files."""
     with _pair_locks_guard:
         lk = _pair_locks.setdefault(pair.main, threading.Lock())
     with lk:
         if not pair.exists():
             generate_pair(pair, tick)
     return pair
-
-
-def demo_streams_for(camera_id: str, name: str, count: int = DEFAULT_COUNT,
-                     seconds: float = DEFAULT_SECONDS, folder: Path | None = None) -> CameraStreams:
-    """CameraStreams of a demo camera: a variant chosen by a stable hash of its id.
-
-    Does not generate anything (cheap, fine on the GUI thread); the worker makes a missing
-    clip when it opens it.
-    """
-    variant = zlib.crc32(str(camera_id).encode("utf-8")) % max(1, min(count, len(VARIANT_NAMES)))
-    return clip_pair(variant, seconds, folder).streams(camera_id, name)
-
-
-def ensure_clip_for_path(path: str) -> bool:
-    """If ``path`` is a demo clip that does not exist yet, generate its pair; True if it is
-    (now) present. Any other path: True when it exists."""
-    p = Path(path)
-    if p.exists():
-        return True
-    import re
-    m = re.match(rf"demo-v{CLIP_VERSION}-(\d\d)-(\d+(?:\.\d+)?)s-(main|sub)\.mp4$", p.name)
-    if not m:
-        return False
-    pair = clip_pair(int(m.group(1)) - 1, float(m.group(2)), p.parent)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    _ensure_pair(pair)
-    return p.exists()
 
 
 def annexb_copy(mp4: Path | str, out: Path | str | None = None) -> Path:

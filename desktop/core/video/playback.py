@@ -1,5 +1,5 @@
-"""Playing one connection of a decode worker: opening the stream, the packet loop and the
-conversion of each picture shown.
+"""Playing one connection of a decode worker: opening the stream (after waiting for a file
+its owner is still making), the packet loop and the conversion of each picture shown.
 
 Qt-free. :class:`ConnectionPlayback` is the half of :class:`~desktop.core.video.worker.DecodeWorker`
 that runs while a connection is open; the worker (its thread, controls and state machine) is
@@ -48,6 +48,8 @@ class ConnectionPlayback:
     MAX_DECODE_ERRORS = 50
     #: seconds of packets without a single picture before the stream counts as corrupt
     NO_PICTURE_S = 8.0
+    #: how often a worker waiting for its stream's file to be made (``spec.ready``) looks again
+    READY_POLL_S = 0.25
 
     def _open_and_play(self) -> None:
         """One connection: open the stream, set up its decoder, play it until it ends or fails.
@@ -55,8 +57,8 @@ class ConnectionPlayback:
         import av
 
         spec = self.spec
-        if spec.prepare is not None:
-            spec.prepare()  # e.g. a demo clip not generated yet is made now, off the GUI thread
+        if spec.ready is not None:
+            self._wait_until_ready(spec.ready)
         if spec.is_file and not os.path.exists(spec.path):
             raise FileNotFoundError(f"no such file: {spec.path}")
         t_open = time.monotonic()
@@ -94,6 +96,22 @@ class ConnectionPlayback:
                 container.close()
             except Exception:  # noqa: BLE001
                 pass
+
+    def _wait_until_ready(self, ready) -> None:
+        """Wait, as ``connecting``, until whoever handed in the stream has made its file (a demo
+        clip generated on the demo's threads); stop and pause cut the wait short. The worker
+        never makes the file itself: a decode thread busy encoding for seconds could not be
+        stopped, paused or replaced, and a wall that tours replaces tiles every few seconds."""
+        if not ready.done():
+            self._set_state("connecting", "waiting for the clip to be made")
+            while not ready.done():
+                if self._stop.is_set() or self._paused:
+                    raise Interrupted()
+                self._sleep(self.READY_POLL_S)
+        if ready.cancelled():
+            raise BadData("the clip was not made")
+        if ready.exception() is not None:
+            raise BadData(f"the clip could not be made ({ready.exception()})")
 
     def _play(self, container, stream, cc, fps: float, t_open: float) -> None:
         """The packet loop of an open connection (returns at a file's end without looping)."""

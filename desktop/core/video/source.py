@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
@@ -72,9 +73,10 @@ class StreamSpec:
     kind: StreamKind = "main"
     transport: Literal["tcp", "udp"] = "tcp"
     timeout_s: float = DEFAULT_TIMEOUT_S
-    # Made ready by whoever named the stream, on the decode thread before each open (a demo
-    # clip generated on first use); not part of the stream's identity.
-    prepare: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    # Set by whoever hands in a file it is still making (the demo's clips, generated on the
+    # demo's own threads): done once the file can be opened, or failed. The worker waits for
+    # it as "connecting" and never makes anything itself. Not part of the stream's identity.
+    ready: Future | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_file(self) -> bool:
@@ -192,8 +194,9 @@ def streams_for_camera(camera, without_url: Callable[[str, str], CameraStreams] 
     A camera with a ``main_url`` plays it (and ``sub_url`` when set); sizes come from the
     record's props (``main_width``/``main_height``/``sub_width``/``sub_height``) when the
     dataset has them. A camera without URLs gets ``without_url(id, name)`` — the caller's
-    choice, e.g. the demo's generated clips (``desktop.core.video.clips.demo_streams_for``)
-    — or None when no such function is given.
+    choice, e.g. the demo's generated clips
+    (``desktop.core.video.demo_cameras.demo_streams_for``) — or None when no such function
+    is given.
     """
     cid = str(getattr(camera, "id", ""))
     name = str(getattr(camera, "name", "") or cid)

@@ -18,6 +18,10 @@ Life of a worker::
   ends the packet loop (docs/field.md, *Video decoding: network*). A stalled one raises
   ``TimeoutError`` because every open carries the ``timeout`` option.
 * A file source is pseudo-live: paced at its frame rate by its timestamps, looping forever.
+  The worker opens the path it is given and nothing else: a file that is not there is an
+  ``error`` (``no such file``), like a file it cannot decode. Whoever hands in a file it is
+  still making (the demo's clips) says so with the stream's ``ready`` future; the worker
+  stays ``connecting`` until it is done and never makes anything itself.
 * Data that cannot be decoded (garbage, a truncated file, a stream that yields no picture)
   puts the worker in ``error``; it keeps retrying slowly and never raises out of the thread.
 * Frames the worker cannot show in time (it fell behind the stream's clock) are decoded but

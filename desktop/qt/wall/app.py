@@ -43,7 +43,7 @@ def camera_linker(district):
 
 
 def resolver(district):
-    from desktop.core.video.clips import demo_streams_for
+    from desktop.core.video.demo_cameras import demo_streams_for
     from desktop.core.video.source import streams_for_camera
 
     def resolve(camera_id):

@@ -172,9 +172,9 @@ class TrainingController(QObject):
         choice = self.scenario.clips.get(camera_id)
         if choice is not None and choice.path is not None:
             return CameraStreams(camera_id, name, StreamSpec(str(choice.path), kind="main"))
-        from desktop.core.video.clips import clip_pair, demo_streams_for
+        from desktop.core.video.demo_cameras import demo_streams_for, variant_streams
         if choice is not None and choice.variant is not None:
-            return clip_pair(choice.variant).streams(camera_id, name)
+            return variant_streams(choice.variant, camera_id, name)
         return demo_streams_for(camera_id, name)
 
     def _camera_status(self, camera_id: str, status: str) -> None:

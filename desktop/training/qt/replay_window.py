@@ -311,11 +311,11 @@ class ReplayWindow(QMainWindow):
         if camera_id in getattr(self, "down", ()):
             return CameraStreams(camera_id, name, StreamSpec(f"/nonexistent/camera-down/{camera_id}.mp4"))
         choice = self.clips.get(camera_id)
-        from desktop.core.video.clips import clip_pair, demo_streams_for
+        from desktop.core.video.demo_cameras import demo_streams_for, variant_streams
         if choice is not None and choice.path is not None:
             return CameraStreams(camera_id, name, StreamSpec(str(choice.path)))
         if choice is not None and choice.variant is not None:
-            return clip_pair(choice.variant).streams(camera_id, name)
+            return variant_streams(choice.variant, camera_id, name)
         return demo_streams_for(camera_id, name)
 
     def closeEvent(self, e) -> None:  # noqa: N802
