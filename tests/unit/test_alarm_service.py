@@ -174,6 +174,14 @@ def test_patrol_and_camera_status(svc, bus):
     assert units["car-1"][2:] == ("car", units["car-1"][3], True)  # busy: dispatched
     assert units["foot-1"][4] is False
     assert svc.camera_status()["C-9"].status == "offline"
+    # resolved: no longer busy; a second alarm dispatched to foot-1 makes it busy
+    svc.transition("T-00001", "resolved", "li").result(5)
+    svc.submit("pingan/alarm", alarm_payload(2))
+    svc.flush()
+    svc.transition("T-00002", "acknowledged", "li").result(5)
+    svc.transition("T-00002", "dispatched", "li", unit="foot-1").result(5)
+    units = svc.unit_positions()
+    assert units["car-1"][4] is False and units["foot-1"][4] is True
 
 
 def test_notify_is_called_once_per_empty_to_non_empty(svc):

@@ -260,6 +260,12 @@ class AlarmService(AlarmReads):
                 "The alarm journal {path} could not be read ({err}); it was moved to {moved} and a new one "
                 "started", path=str(self.journal.path), err=why, moved=str(moved)))])
         self._alarms: dict[str, Alarm] = state.alarms
+        # unit -> the open dispatched alarms it is assigned to, kept as alarms change: asking
+        # which units are busy scanned every alarm held (10,000 in a flood), once a forward
+        self._busy_units: dict[str, set[str]] = {}
+        self._unit_of: dict[str, str] = {}  # alarm id -> the unit it keeps busy
+        for a in self._alarms.values():
+            self._index_busy(a)
         self._seen: set[str] = state.seen_ids
         self._reader_db = JournalReader(self.journal.path)
         # Rebuild flood groups, so repeats right after a restart still fold.
@@ -427,11 +433,23 @@ class AlarmService(AlarmReads):
         """
         now = self.clock.time()
         with self._lock:
-            busy = {a.assigned_unit for a in self._alarms.values()
-                    if a.state == AlarmState.DISPATCHED and a.assigned_unit}
+            busy = self._busy_units
             return {u: (p.lon_wgs, p.lat_wgs, p.kind, p.epoch, u in busy)
                     for u, p in self._patrol.items()
                     if max_age_s is None or now - p.epoch <= max_age_s}
+
+    def _index_busy(self, a: Alarm, gone: bool = False) -> None:
+        """Keep ``_busy_units`` up to date with ``a``'s state (under the lock)."""
+        was = self._unit_of.pop(a.id, None)
+        if was is not None:
+            ids = self._busy_units.get(was)
+            if ids is not None:
+                ids.discard(a.id)
+                if not ids:
+                    del self._busy_units[was]
+        if not gone and a.state == AlarmState.DISPATCHED and a.assigned_unit:
+            self._unit_of[a.id] = a.assigned_unit
+            self._busy_units.setdefault(a.assigned_unit, set()).add(a.id)
 
     def camera_status(self) -> dict[str, CameraStatus]:
         """The last status reported by each camera that reported one."""
@@ -554,6 +572,8 @@ class AlarmService(AlarmReads):
         # Commit to the views, then tell everyone.
         with self._lock:
             self._alarms.update(b.staged)
+            for a in b.staged.values():
+                self._index_busy(a)
             self._patrol.update(b.patrol)
             self._cameras.update(b.cameras)
             self._counters.update(counts)
@@ -752,6 +772,7 @@ class AlarmService(AlarmReads):
             old = [a for a in self._alarms.values() if a.state.terminal and (a.updated or a.epoch) < cutoff]
             for a in old:
                 del self._alarms[a.id]
+                self._index_busy(a, gone=True)
             self._counters["forgotten"] += len(old)
         if not old:
             return
