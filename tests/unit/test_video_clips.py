@@ -39,8 +39,9 @@ def test_ensure_reports_progress_and_reuses_the_cache(tmp_path):
 
 
 def test_bitmap_font_covers_the_osd():
-    m = clips.text_mask("CAM-01 2025-06-18 08:30:00", 2)
+    from desktop.core.video import clip_scene
+    m = clip_scene.text_mask("CAM-01 2025-06-18 08:30:00", 2)
     assert m.shape == (14, 26 * 6 * 2) and m.any()
     y = np.full((60, 400), 128, np.uint8)
-    clips.burn_text(y, "PIER 6", 5, 5, 3)
+    clip_scene.burn_text(y, "PIER 6", 5, 5, 3)
     assert (y == 235).any() and (y == 20).any()
