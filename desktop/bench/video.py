@@ -132,12 +132,29 @@ class _Painter:
             p.end()
 
 
-def _measure_wall(workers, painter: _Painter, seconds: float) -> tuple[float, float]:
-    """Paint at 60 Hz for ``seconds``; returns (shown fraction of the frames due, CPU fraction)."""
+def _decoder_cpu_s(pool) -> float:
+    """CPU seconds used so far by the decoder processes of ``pool`` (Linux /proc), 0 without one."""
+    if pool is None:
+        return 0.0
+    total = 0.0
+    for d in pool._decoders:
+        if d is None or d.proc.pid is None:
+            continue
+        try:
+            fields = Path(f"/proc/{d.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return total
+
+
+def _measure_wall(workers, painter: _Painter, seconds: float, pool=None) -> tuple[float, float]:
+    """Paint at 60 Hz for ``seconds``; returns (shown fraction of the frames due, CPU fraction
+    of all cores, the decoder processes' included)."""
     shown = 0
     ncores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     t0 = time.monotonic()
-    c0 = time.process_time()
+    c0 = time.process_time() + _decoder_cpu_s(pool)
     next_tick = t0
     while True:
         now = time.monotonic()
@@ -145,7 +162,7 @@ def _measure_wall(workers, painter: _Painter, seconds: float) -> tuple[float, fl
             break
         batch = []
         for i, w in enumerate(workers):
-            f = w.slot.take()
+            f = w.slot.take() if w.slot is not None else None
             if f is not None:
                 batch.append((i, f))
         if batch:
@@ -158,16 +175,16 @@ def _measure_wall(workers, painter: _Painter, seconds: float) -> tuple[float, fl
         else:
             next_tick = time.monotonic()
     elapsed = time.monotonic() - t0
-    cpu = (time.process_time() - c0) / (elapsed * ncores)
+    cpu = (time.process_time() + _decoder_cpu_s(pool) - c0) / (elapsed * ncores)
     due = len(workers) * FPS * elapsed
     return (shown / due if due else 1.0), cpu
 
 
 def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int, window: float,
-         warmup: float, time_budget: float, label: str) -> tuple[int, list[dict]]:
+         warmup: float, time_budget: float, label: str, pool=None) -> tuple[int, list[dict]]:
     """Add tiles ``step`` at a time until a step shows < 99 % of its frames (or the budget is
     spent); then one finer step between the last pass and the failure. Returns the largest
-    passing count and the steps."""
+    passing count and the steps. With a decode ``pool`` the tiles decode in its processes."""
     from desktop.core.video.source import StreamSpec
     from desktop.core.video.worker import DecodeWorker
 
@@ -180,7 +197,9 @@ def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int
     def set_count(n: int) -> None:
         while len(workers) < n:
             i = len(workers)
-            w = DecodeWorker(StreamSpec(str(paths[i % len(paths)])), TILE, name=f"{label}-{i}")
+            spec = StreamSpec(str(paths[i % len(paths)]))
+            w = (pool.worker(spec, TILE, name=f"{label}-{i}") if pool is not None
+                 else DecodeWorker(spec, TILE, name=f"{label}-{i}"))
             workers.append(w.start())
         while len(workers) > n:
             workers.pop().stop()
@@ -188,8 +207,8 @@ def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int
     def run_step(n: int) -> bool:
         set_count(n)
         # warm up: let new tiles open and settle; take frames meanwhile like the GUI does
-        _measure_wall(workers, painter, warmup)
-        shown, cpu = _measure_wall(workers, painter, window)
+        _measure_wall(workers, painter, warmup, pool)
+        shown, cpu = _measure_wall(workers, painter, window, pool)
         ok = shown >= 0.99 and all(w.state == "live" for w in workers)
         steps.append({"tiles": n, "shown_pct": round(100 * shown, 2), "cpu_pct": round(100 * cpu, 1), "ok": ok})
         _log(f"  {label}: {n:3d} tiles  shown {100 * shown:6.2f} %  cpu {100 * cpu:5.1f} %  {'ok' if ok else 'FAIL'}")
@@ -260,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="shorter windows and coarser ramps (a smoke run)")
     ap.add_argument("--window", type=float, default=None, help="seconds measured per ramp step")
     ap.add_argument("--hog", type=int, default=0, help="N busy processes taking cores while it runs")
+    ap.add_argument("--procs", type=int, default=0, metavar="N",
+                    help="decode the tiles in N decoder processes (shared memory to the painter) instead of "
+                         "threads of this process; 0: threads (the default)")
     args = ap.parse_args(argv)
     from desktop.bench.machine import Hogs, machine_ref_ms
     ref = machine_ref_ms()
@@ -318,6 +340,11 @@ def run(args) -> dict:
     from desktop.core.video.worker import tune_interpreter_for_video
     tune_interpreter_for_video()  # as the wall does
     painter = _Painter()
+    pool = None
+    if args.procs:
+        from desktop.core.video.procpool import DecodePool
+        pool = DecodePool(args.procs)
+    result["decode_processes"] = args.procs
     window = args.window or (3.0 if args.quick else 5.0)
     warmup = 1.5 if args.quick else 2.0
     _log("video bench: 640x360@25 tiles sustained (>= 99 % of frames painted)")
@@ -328,10 +355,10 @@ def run(args) -> dict:
         ff = result.get(f"ffmpeg_ms_per_frame_{label}")
         return max(floor, int(1.1 * ceiling_tiles(result["cpu_cores"], ff)) + 1) if ff else floor
     n360, steps360 = ramp(subs, painter, start=8, step=8, limit=limit("360p", 96), window=window, warmup=warmup,
-                          time_budget=60 if args.quick else 110, label="360p")
+                          time_budget=60 if args.quick else 110, label="360p", pool=pool)
     _log("video bench: 1280x720@25 tiles sustained")
     n720, steps720 = ramp(mains, painter, start=2, step=2, limit=limit("720p", 40), window=window,
-                          warmup=warmup, time_budget=45 if args.quick else 90, label="720p")
+                          warmup=warmup, time_budget=45 if args.quick else 90, label="720p", pool=pool)
     result["tiles_360p_sustained"] = n360
     result["tiles_720p_sustained"] = n720
     result["ramp_360p"] = steps360
@@ -341,10 +368,13 @@ def run(args) -> dict:
     step16 = next((s for s in steps360 if s["tiles"] == 16), None)
     if step16 is None:
         _, extra = ramp(subs, painter, start=16, step=0, limit=16, window=window, warmup=warmup,
-                        time_budget=30, label="360p")
+                        time_budget=30, label="360p", pool=pool)
         step16 = extra[0] if extra else None
     result["dropped_pct"] = round(max(0.0, 100.0 - step16["shown_pct"]), 2) if step16 else None
     result["dropped_pct_wall"] = "16 tiles of 640x360@25 at 480x270"
+
+    if pool is not None:
+        pool.close()
 
     # 4. time to first frame ----------------------------------------------------------------
     _log("video bench: time to first frame from the RTSP server")

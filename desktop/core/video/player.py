@@ -26,6 +26,22 @@ log = logging.getLogger(__name__)
 _LIVE: "weakref.WeakSet[StreamPlayer]" = weakref.WeakSet()
 
 
+#: where new workers decode: None = a thread of this process each; a DecodePool = its processes
+_DECODE_POOL = None
+
+
+def set_decode_pool(pool) -> None:
+    """Decode the tiles of players made from now on in ``pool``'s processes
+    (:class:`~desktop.core.video.procpool.DecodePool`), or in threads of this process (None)."""
+    global _DECODE_POOL
+    _DECODE_POOL = pool
+
+
+def decode_pool():
+    """The pool new players decode in (None: threads of this process)."""
+    return _DECODE_POOL
+
+
 def live_players() -> int:
     """How many :class:`StreamPlayer` objects exist now (stopped ones included until freed)."""
     return len(_LIVE)
@@ -51,12 +67,14 @@ class StreamPlayer:
 
     ``take()`` returns the newest frame of whichever worker is current. The player's
     ``state``/``stats`` are its current worker's. ``worker_kwargs`` go to every
-    :class:`DecodeWorker` it creates (e.g. ``realtime=False`` in benchmarks).
+    :class:`DecodeWorker` it creates (e.g. ``realtime=False`` in benchmarks). With a decode
+    ``pool`` (or one given to :func:`set_decode_pool`) the workers decode in its processes.
     """
 
     def __init__(self, streams: CameraStreams, size: tuple[int, int], on_state: StateCallback | None = None,
-                 *, force_main: bool = False, start: bool = True, **worker_kwargs):
+                 *, force_main: bool = False, start: bool = True, pool=None, **worker_kwargs):
         self.streams = streams
+        self.pool = pool  # a DecodePool for this player's workers; None: the one set_decode_pool chose
         self.size = (max(4, int(size[0])), max(2, int(size[1])))
         self.on_state = on_state
         self.force_main = force_main
@@ -86,8 +104,12 @@ class StreamPlayer:
         return self.worker.spec
 
     def _make(self, spec: StreamSpec) -> DecodeWorker:
-        w = DecodeWorker(spec, self.size, _state_forwarder(self), name=f"{self.streams.name} [{spec.kind}]",
-                         **self.worker_kwargs)
+        name = f"{self.streams.name} [{spec.kind}]"
+        pool = self.pool if self.pool is not None else _DECODE_POOL
+        if pool is not None:
+            w = pool.worker(spec, self.size, _state_forwarder(self), name=name, **self.worker_kwargs)
+        else:
+            w = DecodeWorker(spec, self.size, _state_forwarder(self), name=name, **self.worker_kwargs)
         w.set_keyframes_only(self._keyframes_only)
         return w
 
