@@ -34,6 +34,7 @@ class Config:
     wall_id: str = "main"  # which wall a wall-mode instance shows
     wall: object = None  # the [wall] section (desktop.core.wall.settings.WallConfig); None = defaults
     patrol_retention_days: float = 30.0  # patrol fixes older than this are deleted ([patrol] retention_days)
+    decode_processes: int = 0  # tiles decode in this many decoder processes ([video]); 0: threads of the GUI's
     plugins_disabled: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # sections owned by plugins ([plugins.<id>])
 
@@ -53,7 +54,8 @@ class Config:
 
 
 _SECTIONS = {"map": {"datum": "map_datum", "coord_crs": "coord_crs", "tiles": "tiles"},
-             "mqtt": {"broker": "broker"}, "patrol": {"retention_days": "patrol_retention_days"}}
+             "mqtt": {"broker": "broker"}, "patrol": {"retention_days": "patrol_retention_days"},
+             "video": {"decode_processes": "decode_processes"}}
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -98,7 +100,13 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def _set(cfg: Config, attr: str, value, path: Path, label: str) -> None:
-    if isinstance(getattr(Config, attr, None), float):  # a number of days, seconds…
+    default = getattr(Config, attr, None)
+    if isinstance(default, int) and not isinstance(default, bool):  # a count
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 64:
+            raise ConfigError(f"{path}: {label} must be a whole number from 0 to 64, got {value!r}")
+        setattr(cfg, attr, value)
+        return
+    if isinstance(default, float):  # a number of days, seconds…
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ConfigError(f"{path}: {label} must be a number above 0, got {value!r}")
         setattr(cfg, attr, float(value))

@@ -58,6 +58,13 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         return 3
     # every time on screen is read in the district's zone, whatever the PC's zone is
     set_district_zone(district.info.timezone)
+    if cfg.decode_processes:
+        # the tiles decode in decoder processes, pictures back through shared memory: the
+        # GUI no longer shares its interpreter lock with every decode thread
+        from desktop.core.video.player import set_decode_pool
+        from desktop.core.video.procpool import close_shared_pool, shared_pool
+        set_decode_pool(shared_pool(cfg.decode_processes))
+        app.aboutToQuit.connect(close_shared_pool)
     if cfg.mode == "wall":
         # the center's display wall: its own windows, driven from the workstations (no operator UI)
         from desktop.qt.wall.app import run_wall
