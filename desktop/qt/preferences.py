@@ -72,7 +72,11 @@ def attach_preferences(app, window, cfg: Config, prefs: Preferences, district=No
     settings_act.triggered.connect(edit)
     window.menu_tools.addAction(settings_act)
 
-    layout = WindowLayout(window, prefs.store, cfg.mode)
+    # a second instance on the PC (see desktop.core.instance) keeps a layout of its own:
+    # the two windows would otherwise save over each other's docks and geometry
+    instance = getattr(getattr(window, "session", None), "instance", None)
+    label = str(getattr(instance, "label", "") or "")
+    layout = WindowLayout(window, prefs.store, f"{cfg.mode}@{label}" if label else cfg.mode)
     prefs.layout = layout
     reset = QAction(tr("Reset layout"), window)
     reset.setObjectName("action-reset-layout")

@@ -98,10 +98,14 @@ def test_saved_language_applies_unless_the_command_line_says_otherwise(config_di
 
 
 # -- layout ------------------------------------------------------------------------------
-def _window(qtbot, tiny_district, cfg=None):
+def _window(qtbot, tiny_district, cfg=None, instance=""):
+    from types import SimpleNamespace
+
     from desktop.qt.preferences import attach_preferences, load_preferences
     cfg = cfg or Config()
     w = MainWindow(load_district(tiny_district), MapProjection())
+    if instance:
+        w.session = SimpleNamespace(instance=SimpleNamespace(label=instance))
     qtbot.addWidget(w)
     extra = QLabel("plugin panel")
     w.add_dock("extra", "Extra", extra)  # a plugin's dock, added before the restore
@@ -142,6 +146,19 @@ def test_layout_is_restored_and_reset(qtbot, config_dir, tiny_district):
     w2.close()
     w3 = _window(qtbot, tiny_district)  # the reset is what the next run gets, too
     assert w3.dockWidgetArea(_dock(w3, "extra")) == default_area
+
+
+def test_a_second_instance_keeps_a_layout_of_its_own(qtbot, config_dir, tiny_district):
+    w = _window(qtbot, tiny_district, instance="2")
+    default_area = w.dockWidgetArea(_dock(w, "extra"))
+    w.addDockWidget(Qt.LeftDockWidgetArea, _dock(w, "extra"))
+    w.close()
+    first = _window(qtbot, tiny_district)  # the first instance: its own (default) layout
+    assert first.dockWidgetArea(_dock(first, "extra")) == default_area != Qt.LeftDockWidgetArea
+    first.close()
+    again = _window(qtbot, tiny_district, instance="2")
+    assert again.dockWidgetArea(_dock(again, "extra")) == Qt.LeftDockWidgetArea
+    again.close()
 
 
 def test_a_window_saved_on_a_screen_that_is_gone_opens_on_this_one(qtbot, config_dir, tiny_district):
