@@ -16,7 +16,7 @@ import math
 import sqlite3
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timedelta, tzinfo
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -27,6 +27,8 @@ from desktop.core.alarms.journal import _ALARM_COLS
 from desktop.core.alarms.model import Alarm, AlarmState
 
 from .downtime import DROP_CLASSES_S, class_of_minimum
+from .periods import (StatsError, StatsFilter, merge_spans, pct_change, percentile_nearest_rank,  # noqa: F401
+                      previous_period, same_range_last_year, split_months)
 from .summary import HIST_DTYPE, HOURS, METRICS, N_BINS, bin_floor, day_index, month_index
 
 __all__ = ["StatsFilter", "StatsReader", "StatsError", "CountFigures", "Change", "ResponseFigure",
@@ -34,76 +36,6 @@ __all__ = ["StatsFilter", "StatsReader", "StatsError", "CountFigures", "Change",
            "previous_period"]
 
 TARGET_S = 60.0  # the response target line of the charts
-
-
-class StatsError(ValueError):
-    """A statistics question that cannot be answered; the message names the culprit."""
-
-
-@dataclass(frozen=True)
-class StatsFilter:
-    """A range of local days (both ends included), and optionally types and sub-districts."""
-
-    first: date
-    last: date
-    types: tuple[str, ...] | None = None
-    subdistricts: tuple[str, ...] | None = None
-
-    def __post_init__(self):
-        if not isinstance(self.first, date) or not isinstance(self.last, date):
-            raise StatsError(f"the date range must be two dates, got {self.first!r} … {self.last!r}")
-        if self.last < self.first:
-            raise StatsError(f"the date range ends ({self.last}) before it starts ({self.first})")
-        for name in ("types", "subdistricts"):
-            v = getattr(self, name)
-            if v is not None:
-                object.__setattr__(self, name, tuple(str(x) for x in v))
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    def shifted(self, first: date, last: date) -> "StatsFilter":
-        return StatsFilter(first, last, self.types, self.subdistricts)
-
-
-def same_range_last_year(first: date, last: date) -> tuple[date, date]:
-    """The same dates a year earlier (29 February becomes the 28th)."""
-    def back(d: date) -> date:
-        try:
-            return d.replace(year=d.year - 1)
-        except ValueError:  # 29 Feb
-            return d.replace(year=d.year - 1, day=28)
-    return back(first), back(last)
-
-
-def previous_period(first: date, last: date) -> tuple[date, date]:
-    """The period of the same length ending the day before ``first`` (环比). Whole months
-    compare with as many whole months before them."""
-    if first.day == 1 and (last + timedelta(days=1)).day == 1:
-        months = (last.year - first.year) * 12 + last.month - first.month + 1
-        m = first.year * 12 + first.month - 1 - months
-        start = date(m // 12, m % 12 + 1, 1)
-        return start, first - timedelta(days=1)
-    n = (last - first).days + 1
-    return first - timedelta(days=n), first - timedelta(days=1)
-
-
-def pct_change(now: float, before: float) -> float | None:
-    """Change in per cent from ``before`` to ``now`` (None when there was nothing before)."""
-    if before == 0:
-        return None
-    return (now - before) * 100.0 / before
-
-
-def percentile_nearest_rank(values: np.ndarray, counts: np.ndarray, p: float) -> float:
-    """The nearest-rank ``p``-th percentile of samples given as sorted distinct ``values`` with
-    ``counts``: the smallest value with at least p % of the samples at or below it."""
-    total = int(np.sum(counts))
-    if total == 0:
-        return math.nan
-    rank = max(1, math.ceil(p / 100.0 * total))
-    return float(values[int(np.searchsorted(np.cumsum(counts), rank))])
 
 
 @dataclass
@@ -180,26 +112,6 @@ class CameraFigures:
     worst: list[tuple[str, float, int]]
     n_cameras: int
     min_drop_s: float
-
-
-def _split_months(first: date, last: date) -> tuple[list[tuple[date, date]], list[int]]:
-    """The range as day spans (partial months at either end) and whole months between."""
-    spans: list[tuple[date, date]] = []
-    months: list[int] = []
-    d = first
-    while d <= last:
-        nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-        end = min(last, nxt - timedelta(days=1))
-        if d.day == 1 and end == nxt - timedelta(days=1):
-            months.append(month_index(d))
-        else:
-            spans.append((d, end))
-        d = nxt
-    return spans, months
-
-
-def _merge_spans(spans: list[tuple[date, date]]) -> list[tuple[int, int]]:
-    return [(day_index(a), day_index(b)) for a, b in spans]
 
 
 def _in(col: str, values: Sequence[str] | None, args: list) -> str:
@@ -392,11 +304,11 @@ class StatsReader:
             raise StatsError(f"response times by {by!r}: expected type, subdistrict, operator or all")
         op = by == "operator"
         wcol = "operator" if op else "subdistrict"
-        spans, months = _split_months(f.first, f.last)
+        spans, months = split_months(f.first, f.last)
         parts: list[tuple[list[tuple[str, str, str]], np.ndarray]] = []
         for table, pcol, ranges in ((f"stat_resp{'_op' if op else ''}_month", "month",
                                      [(min(months), max(months))] if months else []),
-                                    (f"stat_resp{'_op' if op else ''}_day", "day", _merge_spans(spans))):
+                                    (f"stat_resp{'_op' if op else ''}_day", "day", merge_spans(spans))):
             if not ranges:
                 continue
             # one query per table: the whole months (contiguous), or the (at most two) partial spans
@@ -448,10 +360,10 @@ class StatsReader:
     def cells(self, f: StatsFilter, cells: Iterable[str] | None = None) -> dict[str, int]:
         """Alarms per grid cell ('' = outside every cell). The sub-district filter is applied by
         the caller as ``cells`` (the cells of those sub-districts)."""
-        spans, months = _split_months(f.first, f.last)
+        spans, months = split_months(f.first, f.last)
         out: dict[str, int] = {}
         for table, pcol, ranges in (("stat_cell_month", "month", [(min(months), max(months))] if months else []),
-                                    ("stat_cell_day", "day", _merge_spans(spans))):
+                                    ("stat_cell_day", "day", merge_spans(spans))):
             if not ranges:
                 continue
             cond = " OR ".join(f"{pcol} BETWEEN ? AND ?" for _ in ranges)
@@ -542,9 +454,9 @@ class StatsReader:
         for day, ms in self._memo_rows(c, f"SELECT day, {d_sum} FROM stat_cam_all_day WHERE day BETWEEN ? AND ?",
                                        (d0, d1)):
             down[day - d0] += ms / 1000.0
-        spans, months = _split_months(f.first, f.last)
+        spans, months = split_months(f.first, f.last)
         parts = [(f"SELECT camera_id, SUM({d_sum}), SUM({n_sum}) FROM stat_cam_day WHERE day BETWEEN ? AND ? "
-                  "GROUP BY camera_id", r) for r in _merge_spans(spans)]
+                  "GROUP BY camera_id", r) for r in merge_spans(spans)]
         if months:
             parts.append((f"SELECT camera_id, SUM({d_sum}), SUM({n_sum}) FROM stat_cam_month "
                           "WHERE month BETWEEN ? AND ? GROUP BY camera_id", (min(months), max(months))))
