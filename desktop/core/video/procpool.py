@@ -100,9 +100,14 @@ def _decoder_main(conn) -> None:
             w = workers.get(key)
             if op == "open":
                 _op, key, spec, size, opts, path = msg
-                writer = ShmSlotWriter(Path(path))
-                send(("mapped", key, path))
-                w = DecodeWorker(spec, size, state_cb(key), slot=writer, **opts)
+                try:
+                    writer = ShmSlotWriter(Path(path))
+                    w = DecodeWorker(spec, size, state_cb(key), slot=writer, **opts)
+                except Exception as exc:  # noqa: BLE001 - one bad tile must not end the process
+                    send(("state", key, "error", f"the decoder could not open the tile: {exc}"))
+                    continue
+                finally:
+                    send(("mapped", key, path))
                 workers[key] = w
                 w.start()
             elif op == "quit":
@@ -344,12 +349,12 @@ class RemoteDecodeWorker:
             dec.send(("keyframes", self.key, True))
 
     def _decoder_lost(self) -> None:
+        if self._closed:
+            self._stopped.set()  # its "stopped" will never come
+            return
         if self._dec is not None:
             self._dec.load = max(0, self._dec.load - 1)
         self._dec = None
-        if self._closed:
-            self._stopped.set()
-            return
         self._child_state("reconnecting", "the decoder process ended")
         try:
             self._open()
@@ -361,7 +366,7 @@ class RemoteDecodeWorker:
         if not self._closed:
             self._closed = True
             self.on_state = None
-            dec = self._dec
+            dec, self._dec = self._dec, None  # nothing more is sent, nor counted twice if it dies
             if dec is not None and dec.send(("stop", self.key)):
                 dec.load = max(0, dec.load - 1)
             else:
