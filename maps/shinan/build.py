@@ -27,8 +27,9 @@ from desktop.core.district.generate import Counts, Hotspot, build_dataset  # noq
 ADCODE = "370202"
 SEED = 370202
 
-# The field counts of DESIGN §2 (also the generator's defaults; spelled out so that a change
-# of defaults can never silently change the bundled dataset).
+# The field counts of the seed district (docs/field.md, *The seed district*); also the
+# generator's defaults, spelled out so that a change of defaults can never silently change
+# the bundled dataset.
 COUNTS = Counts(hd=3415, checkpoint=35, coastal=156, zones=124, patrol_car=6, patrol_ebike=23,
                 posts=35, control_areas=2, risk=149, subdistricts=10, communities=65)
 
