@@ -1,7 +1,6 @@
 """Start-up: QApplication, theme, district, window for the chosen mode, screenshot timer."""
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
@@ -13,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.core import i18n
+from desktop.core import i18n, runtime
 from desktop.core.config import Config
 from desktop.core.district.loader import DatasetError, load_district
 from desktop.core.district.resolve import DistrictNotFound, resolve_district
@@ -201,16 +200,15 @@ def tune_runtime() -> None:
     """Interpreter settings for a GUI that shares the GIL with feed, journal and decode threads."""
     # With the default 5 ms switch interval the GUI thread can wait that long for the GIL
     # on every callback from Qt while a worker thread runs Python.
-    sys.setswitchinterval(0.001)
+    runtime.tune_switching()
     # Thousands of long-lived alarm and map objects make every full cyclic-GC pass slow, and
     # the pass lands on whichever thread allocates: the GUI thread stalls. Collect rarely.
-    gc.set_threshold(50_000, 50, 100)
+    runtime.tune_gc()
 
 
 def freeze_heap() -> None:
     """After start-up: move what exists (district, layers, widgets) out of the GC's sight."""
-    gc.collect()
-    gc.freeze()
+    runtime.freeze_heap()
 
 
 def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None):

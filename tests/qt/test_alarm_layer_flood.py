@@ -54,3 +54,23 @@ def test_a_flood_draws_fewer_dots_and_the_same_picture(qapp, monkeypatch):
     assert painted > 2000
     differ = (np.abs(a - b).max(axis=2) > 40).sum()
     assert differ <= 0.03 * painted, (differ, painted)
+
+
+def test_the_pulse_tick_does_not_repaint_a_frame_a_layer_change_just_painted(qapp, monkeypatch):
+    # a flood repaints the map for every batch of alarms (30 a second); the 20 fps pulse timer
+    # repainting on top of that nearly doubled the frames, for nothing the operator could see
+    import time
+
+    from desktop.qt.map.canvas import MapCanvas
+    c = MapCanvas()
+    layer = AlarmLayer(MapProjection())
+    layer.update_alarms([_alarm(1)])
+    c.add_layer(layer)
+    updates = []
+    monkeypatch.setattr(c, "update", lambda *a: updates.append(1))
+    c._last_paint_end = time.perf_counter()  # a frame was just painted
+    c._tick()
+    assert updates == []
+    c._last_paint_end = time.perf_counter() - 1.0  # nothing painted lately: the pulse needs a frame
+    c._tick()
+    assert updates == [1]

@@ -17,6 +17,30 @@ def test_pragmas_and_tables(tmp_path):
     j.close()
 
 
+def test_the_wal_is_copied_back_by_its_own_thread_not_inside_a_commit(tmp_path):
+    import time
+
+    from desktop.core.alarms.checkpoint import WRITER_AUTOCHECKPOINT_PAGES
+    db = tmp_path / "j.db"
+    with AlarmService(db, workstation="ws") as s:
+        j = s.journal
+        # the writer checkpoints itself only as a safety net, far past SQLite's 1,000 pages
+        assert j.pragma("wal_autocheckpoint") == WRITER_AUTOCHECKPOINT_PAGES
+        for i in range(1, 301):
+            s.submit("pingan/alarm", alarm_payload(i))
+        s.flush()
+        cp = j._checkpointer
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (cp.last and cp.last[1] > 0 and cp.last[2] == cp.last[1]):
+            time.sleep(0.05)
+        busy, frames, copied = cp.last
+        assert frames > 0 and copied == frames, cp.last  # every frame of the WAL is in the database file
+        assert cp.failures == 0
+    assert not cp._thread.is_alive()  # closing the journal ends it
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM alarms").fetchone()[0] == 300
+
+
 def test_alarm_is_journaled_before_it_is_shown(tmp_path):
     db = tmp_path / "j.db"
     seen_in_db = []

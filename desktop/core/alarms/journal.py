@@ -17,6 +17,9 @@ Durability settings, and why:
   commit, so after that point the broker no longer has a copy: the journal must. The cost
   is one fsync per *batch* (the service writes a whole batch in one transaction), a few
   milliseconds, which bounds the rate at a few hundred batches a second, not messages.
+* The WAL is copied back into the database by a thread of its own about once a second
+  (:mod:`.checkpoint`), not by the commit that happens to fill it: that commit used to
+  hold a batch of alarms for tens of milliseconds.
 
 One connection, guarded by a lock; the service's worker thread does the writing, other
 threads may read (history, audit) through the same object.
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from .checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from .model import Alarm, AlarmState, AuditEntry, Transition
 
 log = logging.getLogger(__name__)
@@ -222,6 +226,8 @@ class Journal:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={self._synchronous}")
             self._conn.execute("PRAGMA foreign_keys=OFF")
+            # the checkpoints run on their own thread, not inside a commit (see .checkpoint)
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
             with self._lock:
                 self._conn.executescript(_SCHEMA)
                 self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
@@ -234,6 +240,7 @@ class Journal:
         except sqlite3.DatabaseError:
             self._conn.close()
             raise
+        self._checkpointer = WalCheckpointer(self.path).start()
 
     def recover(self, exc: BaseException) -> Path:
         """The file cannot be read (not a database, damaged): move it and its WAL aside, untouched,
@@ -242,6 +249,7 @@ class Journal:
         A damaged journal must not keep the workstation from taking new alarms. Returns the
         new name of the old file (also in ``recovered``)."""
         with self._lock:
+            self._stop_checkpoints()
             try:
                 self._conn.close()
             except (sqlite3.Error, AttributeError):
@@ -376,8 +384,15 @@ class Journal:
         with self._lock:
             return self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
+    def _stop_checkpoints(self) -> None:
+        cp = getattr(self, "_checkpointer", None)
+        if cp is not None:
+            cp.stop()
+            self._checkpointer = None
+
     def close(self) -> None:
         with self._lock:
+            self._stop_checkpoints()
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error:

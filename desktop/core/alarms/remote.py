@@ -60,7 +60,10 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
     service (the patrol service); each factory is called as ``factory(bus=..., alarms=...,
     workstation=..., **kwargs)`` and answers the GUI's ``call`` requests (read methods only:
     see :data:`CALLABLE`)."""
+    from desktop.core import runtime
     from desktop.core.alarms.service import AlarmService
+    runtime.tune_gc()  # a flood allocates fast: default thresholds walk the whole heap every few s
+    runtime.tune_switching()
     from desktop.core.feeds.bus import EventBus
     from desktop.core.feeds.mqtt import MqttFeed
 
@@ -97,6 +100,7 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return
     send(("restored", svc.alarms(), svc.counters(), svc.camera_status()))
+    runtime.freeze_heap()  # the restored alarms, the district of the services: out of the GC's way
 
     # Bus messages the GUI's plugins subscribed to (``forward`` commands set the filters):
     # collected here and sent with the next batch of events.

@@ -482,15 +482,18 @@ class AlarmService(AlarmReads):
                 # each batch costs a commit with its fsync, the summaries' flush and a forward
                 # to the GUI, and at 1,000 alarms/s batches of five were 200 of each a second.
                 # A lone alarm in a quiet hour is not held back.
-                deadline = first + self.COALESCE_S
-                while len(batch) < self.batch_max and batch[-1] is not _STOP:
-                    wait = deadline - time.monotonic()
-                    if wait <= 0:
-                        break
-                    try:
-                        batch.append(self._queue.get(timeout=wait))
-                    except queue.Empty:
-                        break
+                # Sleep out the window, then take what came: waiting in get() would wake
+                # this thread (and hand it the interpreter lock) for every message, a dozen
+                # times a batch, and that is CPU a loaded machine does not have.
+                if batch[-1] is not _STOP:
+                    wait = first + self.COALESCE_S - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    while len(batch) < self.batch_max:
+                        try:
+                            batch.append(self._queue.get_nowait())
+                        except queue.Empty:
+                            break
             if any(item is _STOP for item in batch):
                 running = False
                 batch = [item for item in batch if item is not _STOP]

@@ -40,7 +40,7 @@ RADAR_FILTER = "pingan/radar/+/targets"
 RADAR_MAX_TARGETS = 500  # per report; a radar over a busy anchorage tracks a few dozen
 _MAX_ID = 128  # ids end up in topics, file names and table keys: keep them sane
 _MAX_TEXT = 4000
-_SCALAR_MAX = 8  # up to this many points of one CRS are converted one by one (see convert_positions)
+_SCALAR_MAX = 32  # up to this many points of one CRS are converted one by one (see convert_positions)
 
 # Rejection reasons (counter keys) and their English descriptions for the UI.
 REASONS: dict[str, str] = {

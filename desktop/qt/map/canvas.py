@@ -73,6 +73,7 @@ class MapCanvas(QWidget):
         self._settle.setSingleShot(True)
         self._settle.setInterval(120)
         self._settle.timeout.connect(self._settled)
+        self._last_paint_end = 0.0
         self._anim = QTimer(self)
         self._anim.setInterval(50)  # flashing alarms: 20 fps is smooth enough and halves the cost
         self._anim.timeout.connect(self._tick)
@@ -114,6 +115,10 @@ class MapCanvas(QWidget):
     def _tick(self) -> None:
         if not any(l.visible and l.animating() for l in self.layers):
             self._anim.stop()
+        # a frame painted lately (a layer changed: an alarm flood paints 30 times a second)
+        # showed the animation too; painting again for the tick alone doubled the frames
+        if time.perf_counter() - self._last_paint_end < 0.8 * self._anim.interval() / 1000.0:
+            return
         self.update()
 
     # -- view -------------------------------------------------------------------------------
@@ -296,7 +301,8 @@ class MapCanvas(QWidget):
         p = QPainter(self)
         self.render_to(p)
         p.end()
-        ms = (time.perf_counter() - t0) * 1000.0
+        self._last_paint_end = time.perf_counter()
+        ms = (self._last_paint_end - t0) * 1000.0
         self.frame_times.append(ms)
         del self.frame_times[:-120]
         if self.first_frame_at is None:
