@@ -19,8 +19,10 @@ def test_layouts_cover_their_grid_exactly_once():
                     covered.add((x, y))
         assert covered == {(x, y) for x in range(lay.cols) for y in range(lay.rows)}, name
     counts = {n: get_layout(n).count for n in LAYOUT_NAMES}
-    assert counts == {"1": 1, "4": 4, "9": 9, "16": 16, "25": 25, "36": 36, "1+5": 6, "1+7": 8, "1+12": 13}
-    assert MAX_TILES == 36
+    assert counts == {"1": 1, "4": 4, "9": 9, "16": 16, "25": 25, "36": 36, "64": 64, "100": 100,
+                      "1+5": 6, "1+7": 8, "1+12": 13}
+    assert MAX_TILES == 100
+    assert layout_for_count(37) == layout_for_count(500) == "36"  # 64 and 100 are chosen, not grown into
     assert get_layout("1+12").cells[0] == (1, 1, 2, 2)  # the big tile in the middle
     with pytest.raises(KeyError, match="7x7"):
         get_layout("7x7")

@@ -1,6 +1,7 @@
 """The overload scheduler with fake workers and clocks: degrade small tiles, restore large ones."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from desktop.core.video.scheduler import OverloadScheduler, TileLoad
@@ -155,3 +156,39 @@ def test_equal_tiles_degrade_from_the_last_and_restore_from_the_first():
             wk.run(1.0)
         restored += s.update(tiles()).restored
     assert restored == [2, 3]
+
+
+def test_a_wall_dropping_almost_everything_sheds_a_quarter_at_once_not_one_or_two():
+    # 100 tiles whose decoder threads wait for one interpreter lock: the CPU looks half idle,
+    # but nearly every frame is dropped; shedding two tiles a second would take most of a minute
+    c = Clocks()
+    s = OverloadScheduler(cpu_count=2, clock=lambda: c.t, cpu_clock=lambda: c.cpu, hold_s=3.0)
+    workers = {i: FakeWorker() for i in range(100)}
+    tiles = lambda: [TileLoad(i, w, 192 * 108) for i, w in workers.items()]  # noqa: E731
+    s.update(tiles())
+    for wk in workers.values():
+        wk.run(1.0, drop_ratio=0.95)
+    c.advance(1.0, 0.55)
+    rep = s.update(tiles())
+    assert rep.overloaded and rep.cpu < s.cpu_high
+    # in proportion to the share dropped (a quarter of it, at most a quarter of the tiles)
+    assert len(rep.degraded) == math.ceil(100 * min(0.25, rep.drop_ratio / 4)) >= 20
+    # a slight jitter still sheds one tile at a time
+    c2, s2, w2, tiles2 = _setup()
+    s2.update(tiles2())
+    for wk in w2.values():
+        wk.run(1.0, drop_ratio=0.1)
+    c2.advance(1.0, 0.5)
+    assert len(s2.update(tiles2()).degraded) == 1
+
+
+def test_the_picture_rate_of_a_key_frames_only_tile_reads_one_per_gop_not_zero():
+    from desktop.core.video.worker import _rate
+    every_2s = [10.0 + 2.0 * k for k in range(6)]  # a 2 s GOP, key frames only
+    for now in (20.1, 20.9, 21.5, 22.5):
+        assert _rate(every_2s, now) == 0.5, now
+    assert _rate(every_2s, 23.1) == 0.0  # a gap and a half overdue: stopped
+    live = [10.0 + 0.04 * k for k in range(64)]  # 25 fps
+    assert _rate(live, live[-1] + 0.01) == 25.0
+    assert _rate(live, live[-1] + 1.1) == 0.0  # a stalled live stream reads 0 after 1 s, as before
+    assert _rate([5.0], 5.1) == 0.0

@@ -180,14 +180,19 @@ class OverloadScheduler:
                 and t.worker.state in ("live", "connecting")]
         if len(full) <= 0:
             return []
-        # shed what the CPU says is in excess, at most a quarter of the tiles at once; drops or
-        # lateness alone (CPU fine: jitter, a slow GUI frame) shed one or two per update.
-        # Smallest tiles first.
+        # shed what the CPU says is in excess, at most a quarter of the tiles at once; drops
+        # alone (CPU looks fine: decoder threads that wait for one interpreter lock do not fill
+        # the cores) shed in proportion to the share dropped, so a 100-tile wall showing almost
+        # nothing gets to what it can carry in a few seconds, not in minutes, while a slight
+        # jitter sheds one tile; lateness alone sheds one. Smallest tiles first.
         if rep.cpu > self.cpu_high and rep.cpu > 0:
             excess = (rep.cpu - self.cpu_high * 0.9) / rep.cpu
             n = max(1, math.ceil(len(full) * min(0.25, excess)))
+        elif rep.drop_ratio > self.drop_high:
+            n = max(2 if rep.drop_ratio > 4 * self.drop_high else 1,
+                    math.ceil(len(full) * min(0.25, rep.drop_ratio / 4)))
         else:
-            n = 2 if rep.drop_ratio > 4 * self.drop_high else 1
+            n = 1
         # equal sizes: the last tiles first (the first ones hold the cameras opened first,
         # e.g. the best views of an alarm)
         full.sort(key=lambda t: (t.area, -order[id(t)]))

@@ -222,6 +222,8 @@ class DecodeWorker(ConnectionPlayback):
     def set_keyframes_only(self, on: bool) -> None:
         """Decode only key frames (``skip_frame='NONKEY'``): the overload fallback. One picture
         per GOP, at a fraction of the CPU."""
+        if bool(on) != self._keyframes_only:
+            self._fps_times.clear()  # the rate of before would read as this one's for seconds
         self._keyframes_only = bool(on)
 
     @property
@@ -244,12 +246,7 @@ class DecodeWorker(ConnectionPlayback):
         with self._lock:
             st = replace(self._stats)
         now = time.monotonic()
-        times = [t for t in list(self._fps_times) if now - t <= 2.0]
-        if len(times) >= 2:
-            span = max(times[-1] - times[0], 1e-3)
-            st.fps = round((len(times) - 1) / span if now - times[-1] < 1.0 else 0.0, 1)
-        elif not times:
-            st.fps = 0.0
+        st.fps = _rate(list(self._fps_times), now)
         st.dropped = st.late_skipped + self.slot.dropped
         st.keyframes_only = self._keyframes_only
         st.lateness_ms = round(st.lateness_ms, 1)
@@ -352,6 +349,23 @@ class DecodeWorker(ConnectionPlayback):
 
     def __repr__(self) -> str:
         return f"DecodeWorker({self.spec!r}, state={self._state!r})"
+
+
+def _rate(times: list[float], now: float) -> float:
+    """Pictures a second from the delivery times ``times`` (oldest first): over the last 2 s,
+    or over two and a half gaps when pictures come further apart (key frames only: one a GOP,
+    which a 2 s window showed as 0 or 0.5 by turns); 0 once the stream is a gap and a half
+    (at least 1 s) overdue."""
+    if len(times) < 2:
+        return 0.0
+    gap = times[-1] - times[-2]
+    if now - times[-1] >= max(1.0, 1.5 * gap):
+        return 0.0
+    window = max(2.0, 2.5 * gap)
+    recent = [t for t in times if now - t <= window]
+    if len(recent) < 2:
+        return 0.0
+    return round((len(recent) - 1) / max(recent[-1] - recent[0], 1e-3), 1)
 
 
 def tune_interpreter_for_video(switch_interval_s: float = 0.001) -> None:

@@ -129,8 +129,13 @@ class Tile:
     def update_fps(self) -> bool:
         """Refresh ``shown_fps`` from the player with hysteresis (24↔25 flicker would
         re-render the overlay every second); True when it changed."""
-        fps = int(round(self.player.stats.fps)) if self.player is not None else 0
-        if abs(fps - self.shown_fps) >= 2 or (fps == 0) != (self.shown_fps == 0):
+        raw = self.player.stats.fps if self.player is not None else 0.0
+        # below 2 fps (key frames only: one picture a GOP) a tenth counts: "0 fps" would read
+        # as a dead camera; above, whole numbers
+        fps = round(raw, 1) if 0.05 < raw < 1.95 else int(round(raw))
+        small = fps < 2 or self.shown_fps < 2
+        if (abs(fps - self.shown_fps) >= (0.2 if small else 2)
+                or (fps == 0) != (self.shown_fps == 0)):
             self.shown_fps = fps
             return True
         return False

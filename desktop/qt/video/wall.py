@@ -43,6 +43,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from desktop.core.i18n import add_catalog, current_locale, tr
 from desktop.core.video.layouts import MAX_TILES, LayoutStore, get_layout
 from desktop.core.video.memory import MemoryTrimmer
+from desktop.core.video.player import decode_pool
 from desktop.core.video.scheduler import OverloadScheduler
 from desktop.core.video.source import CameraStreams
 from desktop.core.video.wall_model import VideoWallModel
@@ -57,6 +58,14 @@ from .tile import Tile
 from .toolbar import WallToolbar
 from .tours import WallTours
 from .view import WallView
+
+AUTO_GROW_MAX = 36  # opening cameras grows the layout this far by itself (layout_for_count)
+
+
+def _cpu_with_decoders() -> float:
+    """This process's CPU seconds plus the decoder processes' (when tiles decode in them)."""
+    pool = decode_pool()
+    return time.process_time() + (pool.cpu_s() if pool is not None else 0.0)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +134,7 @@ class VideoWall(WallGrid, WallPlayers, WallTours, WallLayoutStates, WallDragDrop
         self.enlarged: int | None = None
         self._drop_target: int | None = None
         self._paused_all = False
-        self.scheduler = OverloadScheduler()
+        self.scheduler = OverloadScheduler(cpu_clock=_cpu_with_decoders)
         self.scheduler.enabled = scheduler
         #: gives back to the system what replaced tiles' threads freed (see desktop.core.video.memory)
         self.trimmer = MemoryTrimmer()
@@ -189,9 +198,9 @@ class VideoWall(WallGrid, WallPlayers, WallTours, WallLayoutStates, WallDragDrop
         streams_list = list(streams_list)
         if start is None:
             needed = sum(1 for t in self.tiles[:self.tile_count] if t.streams is not None) + len(streams_list)
-            if needed > self.tile_count and self.tile_count < MAX_TILES:
+            if needed > self.tile_count and self.tile_count < AUTO_GROW_MAX:
                 from desktop.core.video.layouts import layout_for_count
-                bigger = layout_for_count(min(needed, MAX_TILES))
+                bigger = layout_for_count(min(needed, AUTO_GROW_MAX))
                 if get_layout(bigger).count > self.tile_count:
                     self.set_layout(bigger)
             return [self.open_camera(s) for s in streams_list]
@@ -210,10 +219,10 @@ class VideoWall(WallGrid, WallPlayers, WallTours, WallLayoutStates, WallDragDrop
                 self.notice.emit(tr("Unknown camera {id}", id=cid), "warning")
                 continue
             found.append(streams)
-        if start is not None and len(found) > self.tile_count and self.tile_count < MAX_TILES:
+        if start is not None and len(found) > self.tile_count and self.tile_count < AUTO_GROW_MAX:
             from desktop.core.video.layouts import layout_for_count
-            self.set_layout(layout_for_count(min(len(found), MAX_TILES)))
-        return len(self.open_cameras(found[:MAX_TILES], start))
+            self.set_layout(layout_for_count(min(len(found), AUTO_GROW_MAX)))
+        return len(self.open_cameras(found[:max(self.tile_count, AUTO_GROW_MAX)], start))
 
     def close_tile(self, index: int) -> None:
         """Stop and empty one tile."""
