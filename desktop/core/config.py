@@ -34,7 +34,7 @@ class Config:
     wall_id: str = "main"  # which wall a wall-mode instance shows
     wall: object = None  # the [wall] section (desktop.core.wall.settings.WallConfig); None = defaults
     patrol_retention_days: float = 30.0  # patrol fixes older than this are deleted ([patrol] retention_days)
-    decode_processes: int = 0  # tiles decode in this many decoder processes ([video]); 0: threads of the GUI's
+    decode_processes: int = 2  # tiles decode in this many decoder processes ([video]); 0: threads of the GUI's
     plugins_disabled: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # sections owned by plugins ([plugins.<id>])
 

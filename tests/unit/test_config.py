@@ -13,11 +13,11 @@ def test_defaults_are_the_offline_operator_demo():
 def test_toml_sections_and_cli_override(tmp_path):
     f = tmp_path / "ws.toml"
     f.write_text('mode = "wall"\nlocale = "en"\n[map]\ncoord_crs = "EPSG:4549"\n[mqtt]\nbroker = "mqtt://127.0.0.1:1883"\n'
-                 '[plugins]\ndisabled = ["statistics"]\n[patrol]\nretention_days = 90\n[video]\ndecode_processes = 2\n', encoding="utf-8")
+                 '[plugins]\ndisabled = ["statistics"]\n[patrol]\nretention_days = 90\n[video]\ndecode_processes = 0\n', encoding="utf-8")
     cfg = load_config(f)
     assert cfg.mode == "wall" and cfg.coord_crs == "EPSG:4549" and cfg.broker == "mqtt://127.0.0.1:1883"
     assert cfg.patrol_retention_days == 90.0 and Config().patrol_retention_days == 30.0
-    assert cfg.decode_processes == 2 and Config().decode_processes == 0
+    assert cfg.decode_processes == 0 and Config().decode_processes == 2
     assert cfg.plugins_disabled == ["statistics"]
     args = build_parser().parse_args(["--config", str(f), "--mode", "operator", "--broker", "mqtt://127.0.0.1:2000"])
     cfg = config_from_args(args)
