@@ -322,9 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="shorter windows and coarser ramps (a smoke run)")
     ap.add_argument("--window", type=float, default=None, help="seconds measured per ramp step")
     ap.add_argument("--hog", type=int, default=0, help="N busy processes taking cores while it runs")
-    ap.add_argument("--procs", type=int, default=0, metavar="N",
-                    help="decode the tiles in N decoder processes (shared memory to the painter) instead of "
-                         "threads of this process; 0: threads (the default)")
+    ap.add_argument("--procs", type=int, default=2, metavar="N",
+                    help="decode the tiles in N decoder processes (shared memory to the painter), as the "
+                         "program does by default ([video] decode_processes = 2); 0: threads of this process")
     args = ap.parse_args(argv)
     from desktop.bench.machine import Hogs, machine_ref_ms
     ref = machine_ref_ms()
