@@ -62,7 +62,7 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
     see :data:`CALLABLE`)."""
     from desktop.core import runtime
     from desktop.core.alarms.service import AlarmService
-    runtime.tune_gc()  # a flood allocates fast: default thresholds walk the whole heap every few s
+    runtime.tune_gc(young=5_000, middle=20, old=1000)  # short passes: see tune_gc
     runtime.tune_switching()
     from desktop.core.feeds.bus import EventBus
     from desktop.core.feeds.mqtt import MqttFeed
