@@ -96,3 +96,54 @@ def test_retained_state_payload_and_a_cleared_one(mqtt_broker, tmp_path):
     finally:
         st.close()
         pub.close()
+
+
+def test_a_forgotten_alarms_retained_state_is_cleared_from_the_broker(mqtt_broker, tmp_path):
+    """Once the service forgets an alarm closed longer ago than the retention, the feed process
+    removes its retained state: the broker no longer hands it to every workstation that joins."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from desktop.core.alarms.model import EventKind
+    from desktop.core.alarms.remote import clear_forgotten_states
+
+    def retained_now() -> dict:
+        got = {}
+        c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"peek-{time.monotonic_ns()}", clean_session=True)
+        c.on_message = lambda cl, ud, m: m.payload and got.__setitem__(m.topic, json.loads(m.payload)["state"])
+        c.connect(mqtt_broker.host, mqtt_broker.port)
+        c.subscribe("pingan/alarm/+/state", 1)
+        c.loop_start()
+        time.sleep(1.0)  # retained messages come at once on subscribing
+        c.loop_stop()
+        c.disconnect()
+        return got
+
+    st = Station(mqtt_broker, tmp_path, "ws1")
+    pub = Publisher(mqtt_broker)
+    try:
+        for i in (21, 22):
+            pub.publish("pingan/alarm", alarm_payload(i, priority=2))
+        assert wait_for(lambda: len(st.svc.alarms()) == 2)
+        st.svc.transition("T-00021", AlarmState.FALSE_ALARM, "li").result(5)
+        st.svc.transition("T-00022", AlarmState.ACKNOWLEDGED, "li").result(5)
+        assert wait_for(lambda: st.feed.counters["published"] >= 2)
+        time.sleep(0.3)
+        assert retained_now() == {"pingan/alarm/T-00021/state": "false_alarm",
+                                  "pingan/alarm/T-00022/state": "acknowledged"}
+        st.svc.drain()
+        st.svc.closed_retention_s = 0.0  # everything closed is past the retention now
+        st.svc.FORGET_EVERY_S = 0.0
+        st.svc.audit("li", "nudge")  # any batch: the worker looks for what to forget after it
+        st.svc.flush()
+        events = st.svc.drain()
+        assert [e.alarm.id for e in events if e.kind == EventKind.FORGOTTEN] == ["T-00021"]
+        assert clear_forgotten_states(st.feed, events) == 1
+        time.sleep(0.3)
+        assert retained_now() == {"pingan/alarm/T-00022/state": "acknowledged"}  # the open one stays
+        assert st.svc.counters().get("rejected", 0) == 0
+        with pytest.raises(ValueError, match="not a retained topic"):
+            st.feed.clear_retained(["pingan/alarm"])
+    finally:
+        st.close()
+        pub.close()

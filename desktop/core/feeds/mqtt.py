@@ -210,6 +210,20 @@ class MqttFeed:
         # Only local publications reach here (our own inbound ones carry sender=self).
         self.publish(topic, payload, retain=any(topic_matches(f, topic) for f in self.retained))
 
+    def clear_retained(self, topics) -> int:
+        """Remove what the broker retains on each of ``topics`` (an empty retained message, the
+        MQTT way to delete one): the alarm states of alarms this workstation forgot, closed
+        longer ago than the retention. Without it the broker kept every state ever published
+        and handed them all to each workstation that connected. Returns how many were sent."""
+        n = 0
+        for topic in topics:
+            if not any(topic_matches(f, topic) for f in self.retained):
+                raise ValueError(f"{topic!r} is not a retained topic ({', '.join(self.retained)})")
+            self._client.publish(topic, b"", qos=self.qos, retain=True)
+            n += 1
+        self.counters["retained_cleared"] += n
+        return n
+
     def publish(self, topic: str, payload: dict, qos: int | None = None, retain: bool = False):
         """Send a JSON payload to the broker (queued by paho while disconnected)."""
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
