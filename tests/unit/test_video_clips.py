@@ -45,3 +45,20 @@ def test_bitmap_font_covers_the_osd():
     y = np.full((60, 400), 128, np.uint8)
     clip_scene.burn_text(y, "PIER 6", 5, 5, 3)
     assert (y == 235).any() and (y == 20).any()
+
+
+def test_unfinished_clip_files_of_a_gone_process_are_swept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from desktop.core.video.clips import sweep_stale_temp_files
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs
+    stale = tmp_path / f"demo-v1-01-8s-main.mp4.tmp{gone.pid}-1234.mp4"
+    mine = tmp_path / f"demo-v1-02-8s-main.mp4.tmp{os.getpid()}-99.mp4"  # this process: may be under way
+    done = tmp_path / "demo-v1-01-8s-main.mp4"
+    for p in (stale, mine, done):
+        p.write_bytes(b"x")
+    assert sweep_stale_temp_files(tmp_path) == 1
+    assert not stale.exists() and mine.exists() and done.exists()

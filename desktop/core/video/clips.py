@@ -81,11 +81,50 @@ class ClipPair:
 
 
 def clips_dir() -> Path:
-    """Where generated clips are cached (created on demand)."""
+    """Where generated clips are cached (created on demand; the first call in a process also
+    removes the temporary files of generations that were cut off, see :func:`sweep_stale_temp_files`)."""
     from desktop.paths import cache_dir
     path = cache_dir() / "clips"
     path.mkdir(parents=True, exist_ok=True)
+    if path not in _SWEPT:
+        _SWEPT.add(path)
+        sweep_stale_temp_files(path)
     return path
+
+
+_SWEPT: set[Path] = set()
+
+
+def sweep_stale_temp_files(folder: Path) -> int:
+    """Remove ``*.tmp<pid>-<thread>`` files whose process is gone: a clip being made when the
+    program quit (its generating threads are daemons and die with it) leaves them behind.
+    Another running instance's files are left alone. Returns how many were removed."""
+    n = 0
+    if os.name == "nt":
+        return 0  # os.kill(pid, 0) would end the process there, not ask about it
+    for p in Path(folder).glob("*.tmp*-*"):
+        tag = p.name.rsplit(".tmp", 1)[-1]
+        try:
+            pid = int(tag.split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # still running: its generation may be under way
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue  # someone else's, or no way to tell
+        try:
+            p.unlink()
+            n += 1
+        except OSError:
+            pass
+    if n:
+        log.info("removed %d unfinished demo clip files in %s", n, folder)
+    return n
 
 
 def clip_pair(variant: int, seconds: float = DEFAULT_SECONDS, folder: Path | None = None) -> ClipPair:
