@@ -241,3 +241,16 @@ def test_a_layout_state_moving_a_camera_to_another_tile_keeps_its_player(wall, q
     assert wall.tiles[0].player is players["cam3"] and wall.tiles[1].player is players["cam4"]
     assert players["cam1"].closed and players["cam2"].closed
     assert wall.layout_state()["tiles"] == ["cam3", "cam4", "cam7", None]
+
+
+def test_a_tile_whose_demo_clip_is_being_made_says_so_not_just_connecting(qapp):
+    from desktop.core.i18n import tr
+    from desktop.core.video.source import WAITING_FOR_FILE
+    from desktop.qt.video.tile import Tile
+    t = Tile(0)
+    t.state, t.detail = "connecting", WAITING_FOR_FILE
+    assert t.shown_detail() == tr("Preparing the demo clip…") != ""
+    t.detail = ""
+    assert t.shown_detail() == ""  # plain connecting: the state says it all
+    t.state, t.detail = "error", "no route to host"
+    assert t.shown_detail() == "no route to host"

@@ -30,6 +30,7 @@ import numpy as np
 
 from desktop.core.video.failures import BadData, Disconnected, Interrupted
 from desktop.core.video.frames import Frame, fit_size
+from desktop.core.video.source import WAITING_FOR_FILE
 
 
 class ConnectionPlayback:
@@ -103,7 +104,7 @@ class ConnectionPlayback:
         never makes the file itself: a decode thread busy encoding for seconds could not be
         stopped, paused or replaced, and a wall that tours replaces tiles every few seconds."""
         if not ready.done():
-            self._set_state("connecting", "waiting for the clip to be made")
+            self._set_state("connecting", WAITING_FOR_FILE)
             while not ready.done():
                 if self._stop.is_set() or self._paused:
                     raise Interrupted()

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from desktop.core.video.frames import LatestFrame
 from desktop.core.video.shm import ShmSlotReader, ShmSlotWriter, create_slot_file, slot_folder
-from desktop.core.video.source import StreamSpec
+from desktop.core.video.source import WAITING_FOR_FILE, StreamSpec
 from desktop.core.video.worker import StateCallback, WorkerStats
 
 __all__ = ["DecodePool", "RemoteDecodeWorker", "shared_pool", "close_shared_pool", "sweep_stale_slot_files"]
@@ -327,7 +327,7 @@ class RemoteDecodeWorker:
         self._started = True
         ready = self.spec.ready
         if ready is not None and not ready.done():
-            self._detail = "waiting for the clip to be made"
+            self._detail = WAITING_FOR_FILE
             ready.add_done_callback(lambda _f: self._open())
         else:
             self._open()

@@ -31,6 +31,10 @@ _SECRET_KEYS = {"password", "passwd", "pwd", "pass", "token", "access_token", "a
                 "apikey", "api_key", "secret", "signature", "sig", "user", "username", "usr"}
 
 
+
+#: a worker's detail while it waits for its stream's file (``StreamSpec.ready``) to be made
+WAITING_FOR_FILE = "waiting for the clip to be made"
+
 def redact_url(url: str) -> str:
     """``url`` with any user:password part and secret-looking query values replaced by ``***``.
 

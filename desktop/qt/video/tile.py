@@ -17,7 +17,7 @@ from desktop.core.i18n import tr
 from desktop.core.localtime import format_local
 from desktop.core.video.frames import Frame
 from desktop.core.video.player import StreamPlayer
-from desktop.core.video.source import CameraStreams
+from desktop.core.video.source import WAITING_FOR_FILE, CameraStreams
 
 STATE_COLORS = {
     "connecting": "#29b6f6",
@@ -123,8 +123,18 @@ class Tile:
             kind = p.spec.kind
             kf = p.keyframes_only
         return (self.rect.width(), self.rect.height(), self.streams.name if self.streams else None,
-                self.state, self.detail if self.state in ("error", "offline", "reconnecting") else "",
+                self.state, self.shown_detail(),
                 self.shown_fps, kind, kf, self.qimage is not None, self.tour_label, round(font_scale, 2))
+
+    def shown_detail(self) -> str:
+        """The detail under the state: why a tile is in error, offline or reconnecting, and
+        that a demo clip is still being made (else "connecting" for seconds looks like a camera
+        that does not answer)."""
+        if self.state in ("error", "offline", "reconnecting"):
+            return self.detail
+        if self.state == "connecting" and self.detail == WAITING_FOR_FILE:
+            return tr("Preparing the demo clip…")
+        return ""
 
     def update_fps(self) -> bool:
         """Refresh ``shown_fps`` from the player with hysteresis (24↔25 flicker would
@@ -256,7 +266,7 @@ class Tile:
 
         if self.state != "live":
             # a big centred message, over the last picture when there is one
-            detail = self.detail if self.state in ("error", "offline", "reconnecting") else ""
+            detail = self.shown_detail()
             box_h = min(h - band - bband - 2 * pad, px * 2 + (small * 3 if detail else 0) + 2 * pad)
             if box_h > px:
                 r = QRect(pad * 2, (h - box_h) // 2, w - 4 * pad, box_h)
