@@ -226,7 +226,7 @@ def keyframe_wall(paths: list[Path], painter: _Painter, n: int, seconds: float, 
 def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int, window: float,
          warmup: float, time_budget: float, label: str, pool=None) -> tuple[int, list[dict]]:
     """Add tiles ``step`` at a time until a step shows < 99 % of its frames (or the budget is
-    spent); then one finer step between the last pass and the failure. Returns the largest
+    spent); then halve the gap between the last pass and the failure down to 2 tiles. Returns the largest
     passing count and the steps. With a decode ``pool`` the tiles decode in its processes."""
     from desktop.core.video.source import StreamSpec
     from desktop.core.video.worker import DecodeWorker
@@ -268,13 +268,17 @@ def ramp(paths: list[Path], painter: _Painter, start: int, step: int, limit: int
             else:
                 failed_at = n
                 break
-        if failed_at is not None and step > 1 and time.monotonic() - t_begin < time_budget:
-            mid = best + max(1, step // 2)
-            if mid < failed_at:
-                set_count(best)  # drop the failing extra tiles and let the rest catch up
-                time.sleep(1.0)
-                if run_step(mid):
-                    best = mid
+        # then halve the gap between the last pass and the first failure (8 → 4 → 2 tiles),
+        # so the figure is not a multiple of the coarse step
+        while (failed_at is not None and step > 1 and failed_at - best > 2
+               and time.monotonic() - t_begin < time_budget):
+            mid = (best + failed_at) // 2
+            set_count(min(best, mid))  # drop the failing extra tiles and let the rest catch up
+            time.sleep(1.0)
+            if run_step(mid):
+                best = mid
+            else:
+                failed_at = mid
     finally:
         for w in workers:
             w.stop()
