@@ -103,8 +103,9 @@ def run(cfg: Config, screenshot: str | None = None, after: float = 3.0, list_plu
         badge.setToolTip(tr("Workstation id {ws} · journal {path}", ws=session.workstation,
                             path=session.journal_path))
         window.statusBar().addPermanentWidget(badge)
+    from desktop.paths import config_dir
     start_plugins(window, cfg, district, bus=session.bus,
-                  services=session.services())
+                  services=session.services(), memory_dir=config_dir() / "plugins")
     attach_operator_tools(app, window, session, cfg, district)
     from desktop.qt.map.radar_layer import attach_radar
     attach_radar(window, district, window.stream_hub, session.clock)  # radar targets at sea, watched waters
@@ -211,8 +212,10 @@ def freeze_heap() -> None:
     runtime.freeze_heap()
 
 
-def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None):
-    """Discover and enable plugins; returns the manager (kept on the window)."""
+def start_plugins(window, cfg: Config, district, extra_folders=(), services: dict | None = None, bus=None,
+                  memory_dir=None):
+    """Discover and enable plugins; returns the manager (kept on the window). ``memory_dir``:
+    where plugins remember the operator's choices between runs (None: this run only)."""
     from desktop.core.feeds.bus import EventBus
     from desktop.core.plugin_api.host import PluginManager
     from desktop.paths import PLUGINS
@@ -236,7 +239,8 @@ def start_plugins(window, cfg: Config, district, extra_folders=(), services: dic
         sources.append(extra(hub) if callable(extra) else extra)
     stream_pump = StreamPump(hub, sources, parent=window)
     manager = PluginManager(mode=cfg.mode, disabled=cfg.plugins_disabled, settings=cfg.extra, services=svc,
-                            notify=window.show_notice, defer=lambda fn: QTimer.singleShot(0, fn), hub=hub)
+                            notify=window.show_notice, defer=lambda fn: QTimer.singleShot(0, fn), hub=hub,
+                            memory_dir=memory_dir)
     manager.host_factory = lambda m, mgr: QtPluginHost(m, mgr, window, bus, pump)
     manager.discover([PLUGINS, *extra_folders])
     for err in manager.discovery_errors:

@@ -91,8 +91,16 @@ class AlarmsPlugin(_Selection, _WorkflowActions):
         if district is not None:
             self._land = PolygonIndex([district.boundary.map_geom, *(c.map_geom for c in district.context)])
         self.panel = AlarmPanel(self)
-        self.panel.mute.setChecked(not st.sound)
-        self.panel.volume.setValue(st.volume)
+        # the operator's last volume and mute win over the configured defaults
+        volume = self.host.recall("volume", st.volume)
+        muted = self.host.recall("muted", not st.sound)
+        self.panel.mute.setChecked(bool(muted))
+        ok = isinstance(volume, (int, float)) and not isinstance(volume, bool)
+        self.panel.volume.setValue(int(volume) if ok else st.volume)
+        self.sound.volume = self.panel.volume.value() / 100.0  # also when the slider did not move
+        self.sound.enabled = not self.panel.mute.isChecked()
+        self.panel.mute.toggled.connect(lambda on: self.host.remember("muted", bool(on)))
+        self.panel.volume.valueChanged.connect(lambda v: self.host.remember("volume", int(v)))
         self.panel.auto_centre.setChecked(st.auto_centre)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)

@@ -1,6 +1,7 @@
 """Alarm sounds come out of a real ALSA device: ALSA's ``file`` PCM (through libasound, as a
 sound card would get them) records what was played, and the recording is checked for the
 priority's tones at the chosen volume. Nothing recorded, or the wrong tones, fails."""
+import json
 import time
 import wave
 from datetime import datetime, timezone
@@ -142,7 +143,7 @@ def desk(qtbot, tiny_district, tmp_path):
     """The alarm panel in the real window, its sounds going to a recording ALSA device."""
     made = []
 
-    def make(**settings):
+    def make(memory_dir=None, **settings):
         d = load_district(tiny_district)
         w = MainWindow(d, MapProjection())
         qtbot.addWidget(w)
@@ -150,7 +151,7 @@ def desk(qtbot, tiny_district, tmp_path):
         session = Session(cfg, d, w.projection, journal_path=tmp_path / f"j{len(made)}.sqlite",
                           demo_feed=False).start()
         mgr = start_plugins(w, cfg, d, bus=session.bus, services={"alarms": session.alarms, "operator": "op",
-                                                                  "clock": session.clock})
+                                                                  "clock": session.clock}, memory_dir=memory_dir)
         made.append((mgr, session))
         w.show()
         rec = mgr.records["alarms"]
@@ -204,3 +205,21 @@ def test_no_audio_device_is_told_in_a_notice_and_beside_the_volume(desk, qtbot):
     qtbot.wait(300)
     assert plugin.sound.played == ["alarm_p1.wav"]  # it tried (and beeped): the notice is not repeated
     assert sum("Alarm sounds cannot be heard" in t for _, _, t in w.notices) == 1
+
+
+def test_volume_and_mute_are_remembered_for_the_next_run(desk, qtbot, tmp_path):
+    memory = tmp_path / "plugins"
+    w, session, plugin = desk(memory_dir=memory, sound_device="null")
+    assert plugin.panel.volume.value() == 50 and not plugin.panel.mute.isChecked()  # the configured default
+    plugin.panel.volume.setValue(30)
+    plugin.panel.mute.setChecked(True)
+    assert json.loads((memory / "alarms.json").read_text(encoding="utf-8")) == {"muted": True, "volume": 30}
+    # the next run (a new window, the same configuration): the operator's choice, not the default
+    w2, session2, plugin2 = desk(memory_dir=memory, sound_device="null")
+    assert plugin2.panel.volume.value() == 30 and plugin2.sound.volume == pytest.approx(0.3)
+    assert plugin2.panel.mute.isChecked() and not plugin2.sound.enabled
+    # a damaged file is set aside: the defaults, and the run goes on
+    (memory / "alarms.json").write_text("{not json", encoding="utf-8")
+    w3, session3, plugin3 = desk(memory_dir=memory, sound_device="null")
+    assert plugin3.panel.volume.value() == 50 and not plugin3.panel.mute.isChecked()
+    assert (memory / "alarms.json.unreadable").exists()

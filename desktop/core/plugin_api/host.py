@@ -86,6 +86,22 @@ class PluginHost:
     def mode(self) -> str:
         return self._manager.mode
 
+    def recall(self, key: str, default: Any = None) -> Any:
+        """What this plugin remembered under ``key`` in an earlier run (see :meth:`remember`)."""
+        return self._memory().recall(key, default)
+
+    def remember(self, key: str, value: Any) -> None:
+        """Keep a small JSON value for the next run: the operator's choices in the plugin's UI
+        (a volume, a filter), not configuration. ValueError for what is not JSON."""
+        self._memory().remember(key, value)
+
+    def _memory(self):
+        mem = getattr(self, "_mem", None)
+        if mem is None:
+            from .memory import PluginMemory
+            mem = self._mem = PluginMemory(self.plugin_id, self._manager.memory_dir)
+        return mem
+
     def settings(self) -> dict:
         """This plugin's settings: the configuration's ``[plugins.<id>]`` checked against the
         manifest's ``[settings]`` (every declared key present; wrong values replaced by the
@@ -240,8 +256,11 @@ class PluginManager:
                  disabled: list[str] | None = None, settings: dict | None = None,
                  services: dict | None = None,
                  notify: Callable[[str, str], None] | None = None,
-                 defer: Callable[[Callable[[], None]], None] | None = None, hub: Any = None):
+                 defer: Callable[[Callable[[], None]], None] | None = None, hub: Any = None,
+                 memory_dir: Any = None):
         self.host_class = host_class
+        #: where plugins' remembered values are kept (``PluginHost.remember``); None: this run only
+        self.memory_dir = memory_dir
         self.mode = mode
         self.disabled_by_config = set(disabled or [])
         self.settings = settings or {}
