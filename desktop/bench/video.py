@@ -140,9 +140,10 @@ def _decoder_cpu_s(pool) -> float:
     return pool.cpu_s() if pool is not None else 0.0
 
 
-def _measure_wall(workers, painter: _Painter, seconds: float, pool=None) -> tuple[float, float]:
+def _measure_wall(workers, painter: _Painter, seconds: float, pool=None,
+                  late: list | None = None) -> tuple[float, float]:
     """Paint at 60 Hz for ``seconds``; returns (shown fraction of the frames due, CPU fraction
-    of all cores, the decoder processes' included)."""
+    of all cores, the decoder processes' included). ``late`` gets each tick's lateness (ms)."""
     shown = 0
     ncores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     t0 = time.monotonic()
@@ -152,6 +153,8 @@ def _measure_wall(workers, painter: _Painter, seconds: float, pool=None) -> tupl
         now = time.monotonic()
         if now - t0 >= seconds:
             break
+        if late is not None:
+            late.append(max(0.0, now - next_tick) * 1000.0)
         batch = []
         for i, w in enumerate(workers):
             f = w.slot.take() if w.slot is not None else None
@@ -189,31 +192,11 @@ def keyframe_wall(paths: list[Path], painter: _Painter, n: int, seconds: float, 
         workers.append(w.start())
     try:
         _measure_wall(workers, painter, warmup, pool)
-        ncores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         late: list[float] = []
-        shown = 0
-        t0 = time.monotonic()
-        c0 = time.process_time() + _decoder_cpu_s(pool)
-        next_tick = t0
-        while time.monotonic() - t0 < seconds:
-            lag = time.monotonic() - next_tick
-            late.append(max(0.0, lag) * 1000.0)
-            batch = [(i, f) for i, w in enumerate(workers)
-                     if w.slot is not None and (f := w.slot.take()) is not None]
-            if batch:
-                painter.paint(batch)
-                shown += len(batch)
-            next_tick += 1 / 60
-            delay = next_tick - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            elif delay < -0.1:
-                next_tick = time.monotonic()  # far behind: count it once, not every tick after
-        elapsed = time.monotonic() - t0
-        cpu = (time.process_time() + _decoder_cpu_s(pool) - c0) / (elapsed * ncores)
+        shown, cpu = _measure_wall(workers, painter, seconds, pool, late)
         late.sort()
         return {"tiles": n, "live": sum(1 for w in workers if w.state == "live"),
-                "pictures_per_tile_s": round(shown / n / elapsed, 3),
+                "pictures_per_tile_s": round(shown * FPS, 3),  # shown is a share of 25 frames a second
                 "stall_ms_p99": round(late[min(len(late) - 1, int(0.99 * len(late)))], 1),
                 "stall_ms_max": round(late[-1], 1), "cpu_pct": round(100 * cpu, 1)}
     finally:
