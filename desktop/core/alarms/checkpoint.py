@@ -54,8 +54,9 @@ class WalCheckpointer:
             while not self._stop.wait(self.every_s):
                 try:
                     if conn is None:
-                        conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=0.5,
-                                               check_same_thread=False)
+                        # mode=rw: never create an empty file where the journal was moved away
+                        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True,
+                                               isolation_level=None, timeout=0.5, check_same_thread=False)
                     self.last = tuple(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
                     self.runs += 1
                 except sqlite3.Error as exc:
