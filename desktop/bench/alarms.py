@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.core.runtime import process_cpu_s
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PINGAN_NO_DEMO_FEED", "1")
 
@@ -80,17 +82,6 @@ print(json.dumps({"sent_valid": len(infos), "sent_bad": bad, "elapsed": time.mon
 c.loop_stop()
 c.disconnect()
 """
-
-
-def _proc_cpu_s(pid) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux), or None."""
-    if not pid:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu_s() -> float:
@@ -258,7 +249,7 @@ def run(args):
     lon0, lat0 = district.cameras.records[0].lon, district.cameras.records[0].lat
     # CPU during the flood, whatever else the machine runs: the GUI thread, this process, the feed process
     feed_pid = getattr(session.alarms, "pid", None)
-    cpu0 = (time.monotonic(), time.thread_time(), time.process_time(), _proc_cpu_s(feed_pid))
+    cpu0 = (time.monotonic(), time.thread_time(), time.process_time(), process_cpu_s(feed_pid))
     children0 = _children_cpu_s()
     pub = subprocess.Popen([sys.executable, "-c", PUBLISHER, "127.0.0.1", str(broker.port), str(args.rate),
                             str(args.seconds), str(lon0), str(lat0)], stdout=subprocess.PIPE, text=True)
@@ -295,7 +286,7 @@ def run(args):
         # the load generator runs on this PC too (in the field the alarms come from a server
         # elsewhere): what it takes is CPU our processes could not have
         cpu["publisher_cpu_pct"] = round(100 * publisher_cpu_s / wall_s, 1)
-    feed_cpu = _proc_cpu_s(feed_pid)
+    feed_cpu = process_cpu_s(feed_pid)
     cpu["feed_process_cpu_pct"] = (round(100 * (feed_cpu - cpu0[3]) / wall_s, 1)
                                    if feed_cpu is not None and cpu0[3] is not None else None)
 

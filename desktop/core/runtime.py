@@ -10,7 +10,9 @@ what they hold out of its sight (:func:`freeze_heap`).
 from __future__ import annotations
 
 import gc
+import os
 import sys
+from pathlib import Path
 
 
 def tune_gc(young: int = 50_000, middle: int = 50, old: int = 100) -> None:
@@ -35,3 +37,15 @@ def freeze_heap() -> None:
     left out of every later collection."""
     gc.collect()
     gc.freeze()
+
+
+def process_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (Linux: ``/proc``), or None
+    (no such process, or no ``/proc``)."""
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, AttributeError):
+        return None

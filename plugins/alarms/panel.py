@@ -100,7 +100,10 @@ class AlarmsPlugin(_Selection, _WorkflowActions):
         self.sound.volume = self.panel.volume.value() / 100.0  # also when the slider did not move
         self.sound.enabled = not self.panel.mute.isChecked()
         self.panel.mute.toggled.connect(lambda on: self.host.remember("muted", bool(on)))
-        self.panel.volume.valueChanged.connect(lambda v: self.host.remember("volume", int(v)))
+        # saved when the slider is let go (a drag sends every step; each would be a file write)
+        vol = self.panel.volume
+        vol.sliderReleased.connect(lambda: self.host.remember("volume", int(vol.value())))
+        vol.valueChanged.connect(lambda v: None if vol.isSliderDown() else self.host.remember("volume", int(v)))
         self.panel.auto_centre.setChecked(st.auto_centre)
         self.host.add_panel("queue", tr("Alarms"), self.panel, area="bottom")
         self.layer = AlarmLayer(projection)

@@ -18,9 +18,7 @@ from typing import Any
 
 from desktop.core.clock import iso
 from desktop.core.feeds.bus import REJECTED_TOPIC
-from desktop.core.feeds.schema import (AlarmMessage, PayloadError, StateMessage, decode, fill_positions,
-                                       parse_alarm, parse_camera_status, parse_patrol, parse_state, topic_kind)
-from desktop.core.i18n import tr
+from desktop.core.feeds.schema import AlarmMessage, PayloadError, StateMessage, fill_positions, parse
 
 from . import workflow
 from .model import Alarm, AlarmEvent, AlarmState, AuditEntry, EventKind, Rejection, Transition
@@ -47,18 +45,8 @@ class _Ingest:
             return Rejection(topic=str(p.get("topic", "?")), reason=str(p.get("reason", "invalid_json")),
                              field=str(p.get("field", "")), message=str(p.get("error", "")),
                              epoch=self.clock.time())
-        kind = topic_kind(topic)
-        if kind is None:
-            raise PayloadError(topic, "unknown_topic", "", tr("no schema for this topic"))
-        data = decode(topic, payload)
-        name, key = kind
-        if name == "alarm":
-            return parse_alarm(topic, data, convert=False)
-        if name == "alarm_state":
-            return parse_state(topic, data, key)
-        if name == "patrol":
-            return parse_patrol(topic, data, key, convert=False)
-        return parse_camera_status(topic, data, key)
+        # positions are converted later, the whole batch at once (fill_positions)
+        return parse(topic, payload, convert=False)
 
     def _reject(self, b: _Batch, err: PayloadError | Rejection, counts: Counter) -> None:
         if isinstance(err, PayloadError):

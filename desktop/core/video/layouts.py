@@ -78,13 +78,17 @@ def get_layout(name: str) -> Layout:
         raise KeyError(f"unknown layout {name!r}; known: {', '.join(LAYOUT_NAMES)}") from None
 
 
+#: opening cameras grows the wall this far by itself; 64 and 100 tiles are the operator's choice
+AUTO_GROW_MAX = 36
+_GROWN = tuple(n for n in LAYOUTS if n.isdigit() and LAYOUTS[n].count <= AUTO_GROW_MAX)  # the square grids
+
+
 def layout_for_count(n: int) -> str:
-    """The smallest square layout with at least ``n`` tiles, at most 36: opening cameras grows
-    the wall that far by itself; 64 and 100 tiles are the operator's choice."""
-    for name in ("1", "4", "9", "16", "25", "36"):
+    """The smallest square layout with at least ``n`` tiles, at most :data:`AUTO_GROW_MAX`."""
+    for name in _GROWN:
         if LAYOUTS[name].count >= n:
             return name
-    return "36"
+    return _GROWN[-1]
 
 
 def validate_state(state: dict) -> dict:

@@ -272,17 +272,10 @@ class DecodePool:
     def cpu_s(self) -> float:
         """CPU seconds the running decoder processes have used (Linux: /proc; 0 elsewhere), so
         the wall's overload scheduler sees the decoding it no longer does in its own process."""
+        from desktop.core.runtime import process_cpu_s
         total = 0.0
-        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         for d in list(self._decoders):
-            pid = d.proc.pid if d is not None else None
-            if pid is None:
-                continue
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError, ValueError):
-                pass
+            total += (process_cpu_s(d.proc.pid) or 0.0) if d is not None else 0.0
         return total
 
     def close(self) -> None:

@@ -115,7 +115,8 @@ class Tile:
     def overlay_state(self, selected: bool = False, font_scale: float = 1.0) -> tuple:
         """Everything the cached overlay shows; a change means re-rendering it. The clock is
         not in it (one shared image per second for all tiles, see :func:`clock_image`), nor
-        the selection frame (drawn directly), and fps only moves by 2 or more (``shown_fps``)."""
+        the selection frame (drawn directly), and fps only moves by 2 or more, or by 0.2 below 2 fps
+        (``shown_fps``)."""
         p = self.player
         kind = ""
         kf = False

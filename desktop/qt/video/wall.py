@@ -41,7 +41,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.core.i18n import add_catalog, current_locale, tr
-from desktop.core.video.layouts import MAX_TILES, LayoutStore, get_layout
+from desktop.core.video.layouts import AUTO_GROW_MAX, MAX_TILES, LayoutStore, get_layout
 from desktop.core.video.memory import MemoryTrimmer
 from desktop.core.video.player import decode_pool
 from desktop.core.video.scheduler import OverloadScheduler
@@ -58,8 +58,6 @@ from .tile import Tile
 from .toolbar import WallToolbar
 from .tours import WallTours
 from .view import WallView
-
-AUTO_GROW_MAX = 36  # opening cameras grows the layout this far by itself (layout_for_count)
 
 
 def _cpu_with_decoders() -> float:
