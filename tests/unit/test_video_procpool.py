@@ -151,6 +151,44 @@ def test_a_missing_file_is_an_error_and_a_player_decodes_in_its_pool(pool, video
         player.stop()
 
 
+def test_remote_stats_count_frames_due_and_dropped_on_the_same_clock():
+    """The decoder reports once a second; the slot's counts are live. Frames due must move
+    with the slot, or the scheduler sees a second of drops against no frames due."""
+    import itertools
+    from types import SimpleNamespace
+
+    from desktop.core.video.procpool import RemoteDecodeWorker
+    from desktop.core.video.worker import WorkerStats
+
+    w = RemoteDecodeWorker(SimpleNamespace(_keys=itertools.count(1)), StreamSpec("clip.mp4"), (8, 4))
+    path = create_slot_file(8 * 4 * 4)
+    try:
+        writer, w.slot = ShmSlotWriter(path), ShmSlotReader(path)
+        # the decoder's last report: 30 due, 2 of them skipped late, 28 published
+        w._child_stats = WorkerStats(frames_due=30, delivered=28, late_skipped=2)
+        for seq in range(1, 29):
+            writer.put(_frame(seq))
+            w.slot.take()
+        st = w.stats
+        assert (st.frames_due, st.delivered, st.dropped) == (30, 28, 2)
+        # a second later, before the next report: 25 more published, 5 of them never taken
+        for seq in range(29, 54):
+            writer.put(_frame(seq))
+            if seq % 5:
+                w.slot.take()
+        st = w.stats
+        assert st.delivered == 53 and st.frames_due == 55
+        assert st.dropped == 2 + 5  # the newest waiting one is not dropped yet: 5 were replaced
+        # the report catches up (the same frames): nothing moves
+        w._child_stats = WorkerStats(frames_due=55, delivered=53, late_skipped=2)
+        assert w.stats.frames_due == 55
+        # a restarted decoder starts its counters from 0; the slot's run on
+        w._child_stats = WorkerStats(frames_due=3, delivered=3)
+        assert w.stats.frames_due == 53
+    finally:
+        os.unlink(path)
+
+
 def test_stale_slot_files_of_dead_processes_are_swept():
     dead = slot_folder() / "pingan-frames-999999999-deadbeef0000"
     dead.write_bytes(b"x")

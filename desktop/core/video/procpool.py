@@ -458,8 +458,23 @@ class RemoteDecodeWorker:
 
     @property
     def stats(self) -> WorkerStats:
+        """The decoder's counters (sent once a second) brought up to now with the slot's.
+
+        The overload scheduler compares the frames due with the frames dropped over the same
+        second. The dropped ones are counted here, live, from the slot; the decoder's frames
+        due were up to a second old, so one update could see a second of drops against
+        almost no frames due and shed a tile of a wall that was keeping up. Both now move with
+        the slot: frames due = what the decoder skipped (late, or key frames only) as of its
+        last report + every picture published into the slot so far. After a decoder restart
+        the slot's count runs on and the new decoder's skips start from 0: the figure may step
+        back once, which the scheduler reads as no frames due that second, never as drops."""
         st = replace(self._child_stats, keyframes_only=self._keyframes_only)
-        st.dropped = st.late_skipped + self.slot.dropped
+        slot = self.slot
+        st.dropped = st.late_skipped + slot.dropped
+        if isinstance(slot, ShmSlotReader):
+            published = slot.put_count
+            st.frames_due = max(0, st.frames_due - st.delivered) + published
+            st.delivered = published
         return st
 
     def __repr__(self) -> str:
