@@ -102,7 +102,9 @@ def ffmpeg_paced_ms(path: Path, seconds: float = 8.0, fps: float = FPS) -> float
     subprocess.run(base + ["-i", str(path), "-frames:v", "1"] + tail, check=True, stdout=subprocess.DEVNULL)
     startup = _children_cpu() - c0
     c0 = _children_cpu()
-    subprocess.run(base + ["-re", "-i", str(path), "-t", str(seconds)] + tail, check=True, stdout=subprocess.DEVNULL)
+    # looped, so a clip shorter than ``seconds`` still gives ``seconds`` of paced frames
+    subprocess.run(base + ["-re", "-stream_loop", "-1", "-i", str(path), "-t", str(seconds)] + tail, check=True,
+                   stdout=subprocess.DEVNULL)
     paced = _children_cpu() - c0
     return 1000.0 * max(0.0, paced - startup) / (seconds * fps)
 
