@@ -15,10 +15,11 @@ class FakeWorker:
     due: int = 0
     dropped: int = 0
     lateness: float = 0.0
+    cpu: float = 0.0  # decoding CPU seconds so far
 
     @property
     def stats(self):
-        return WorkerStats(frames_due=self.due, dropped=self.dropped, lateness_ms=self.lateness)
+        return WorkerStats(frames_due=self.due, dropped=self.dropped, lateness_ms=self.lateness, cpu_s=self.cpu)
 
     def set_keyframes_only(self, on):
         self.keyframes_only = on
@@ -192,3 +193,49 @@ def test_the_picture_rate_of_a_key_frames_only_tile_reads_one_per_gop_not_zero()
     assert _rate(live, live[-1] + 0.01) == 25.0
     assert _rate(live, live[-1] + 1.1) == 0.0  # a stalled live stream reads 0 after 1 s, as before
     assert _rate([5.0], 5.1) == 0.0
+
+
+def test_drops_caused_by_other_work_neither_degrade_nor_block_a_restore():
+    """Four tiles dropping 10 % while the program's CPU goes mostly to something else (the
+    statistics history being built): key frames would not help, so nothing is shed. Once video
+    is most of the work, the same drops count."""
+    c = Clocks()
+    gui_video = [0.0]
+    s = OverloadScheduler(cpu_count=2, clock=lambda: c.t, cpu_clock=lambda: c.cpu, hold_s=3.0,
+                          video_clock=lambda: gui_video[0])
+    workers = {i: FakeWorker() for i in range(4)}
+    tiles = lambda: [TileLoad(i, w, 480 * 270) for i, w in workers.items()]  # noqa: E731
+
+    def second(cpu_fraction, decode_s_per_tile, gui_s):
+        c.advance(1.0, cpu_fraction)
+        gui_video[0] += gui_s
+        for w in workers.values():
+            w.run(1.0, drop_ratio=0.10)
+            w.cpu += decode_s_per_tile
+        return s.update(tiles())
+
+    s.update(tiles())
+    for _ in range(5):  # 1.24 core-seconds used, video 4 × 0.05 + 0.07 of it: about a fifth
+        rep = second(0.62, 0.05, 0.07)
+        assert not rep.overloaded and not rep.degraded
+        assert rep.drop_ratio > s.drop_high and rep.video_share < 0.25
+    # a big wall in the same state: video is most of the CPU, and its drops are the wall's
+    rep = second(0.62, 0.25, 0.25)
+    assert rep.video_share > 0.9 and rep.overloaded and rep.degraded
+    degraded = set(s.degraded)
+    # other work again, still dropping: calm enough to give tiles back after the hold
+    restored = []
+    for _ in range(8):
+        restored += second(0.30, 0.02, 0.02).restored
+    assert restored and set(restored) <= degraded
+
+
+def test_without_a_video_clock_every_drop_counts():
+    c, s, w, tiles = _setup()
+    s.update(tiles())
+    c.advance(1.0, 0.30)
+    for x in w.values():
+        x.run(1.0, drop_ratio=0.10)
+        x.cpu += 0.001  # decoding that is only a sliver of the CPU: unknown without the GUI's share
+    rep = s.update(tiles())
+    assert rep.video_share is None and rep.overloaded and rep.degraded

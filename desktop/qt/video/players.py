@@ -121,6 +121,7 @@ class WallPlayers:
 
     def _poll(self) -> None:
         """Once per display frame: take what is new from each visible tile and repaint it."""
+        c0 = time.thread_time()
         for t in self.tiles:
             if not t.visible or t.player is None:
                 continue
@@ -128,6 +129,7 @@ class WallPlayers:
             if f is not None:
                 t.set_frame(f)
                 self.view.update(t.rect)
+        self.gui_video_s += time.thread_time() - c0
         now = time.monotonic()
         if now - self._status_at >= 0.25:
             self._status_at = now
@@ -173,5 +175,7 @@ class WallPlayers:
         for k in rep.degraded + rep.restored:
             self._dirty(self.tiles[k])
         if rep.degraded:
-            log.info("video overload (cpu %.0f%%, dropped %.1f%%, late %.0f ms): key frames only on tiles %s",
-                     rep.cpu * 100, rep.drop_ratio * 100, rep.lateness_ms, [k + 1 for k in rep.degraded])
+            share = "?" if rep.video_share is None else f"{rep.video_share * 100:.0f}%"
+            log.info("video overload (cpu %.0f%%, video %s of it, dropped %.1f%%, late %.0f ms): key frames only "
+                     "on tiles %s", rep.cpu * 100, share, rep.drop_ratio * 100, rep.lateness_ms,
+                     [k + 1 for k in rep.degraded])

@@ -132,7 +132,10 @@ class VideoWall(WallGrid, WallPlayers, WallTours, WallLayoutStates, WallDragDrop
         self.enlarged: int | None = None
         self._drop_target: int | None = None
         self._paused_all = False
-        self.scheduler = OverloadScheduler(cpu_clock=_cpu_with_decoders)
+        #: GUI-thread CPU seconds spent on video so far (taking pictures, painting tiles): the
+        #: scheduler tells drops the wall causes from drops other work causes
+        self.gui_video_s = 0.0
+        self.scheduler = OverloadScheduler(cpu_clock=_cpu_with_decoders, video_clock=lambda: self.gui_video_s)
         self.scheduler.enabled = scheduler
         #: gives back to the system what replaced tiles' threads freed (see desktop.core.video.memory)
         self.trimmer = MemoryTrimmer()
@@ -286,7 +289,9 @@ class VideoWall(WallGrid, WallPlayers, WallTours, WallLayoutStates, WallDragDrop
 
     # -- painting -------------------------------------------------------------------------------
     def _paint(self, p: QPainter, clip: QRect) -> None:
+        c0 = time.thread_time()
         self.painted_frames += paint_wall(p, clip, self.tiles, self.selected, self._drop_target, self.font_scale)
+        self.gui_video_s += time.thread_time() - c0
 
     def render_to_image(self) -> QImage:
         """The wall as it is now, painted into an image (screenshots, tests)."""
