@@ -184,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     r.add_argument("--keep", action="store_true", help="keep the sessions in the data folder (default: a temporary one)")
     args = ap.parse_args(argv)
+    import logging
+    # warnings (and, with PINGAN_LOG=INFO, every tile that fails to play) go to stderr, so a
+    # slow alarm-to-video figure comes with the reason
+    logging.basicConfig(level=os.environ.get("PINGAN_LOG", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from desktop.bench.machine import machine_ref_ms
     from desktop.core.feeds.scenario import ScenarioError
     from desktop.training.qt.app import TrainingSetupError
