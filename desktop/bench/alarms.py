@@ -9,7 +9,9 @@ on it), lost alarms (sent valid, never shown) and rejected payloads. Also the CP
 costs, in % of one core over its duration (``gui_thread_cpu_pct``, ``gui_process_cpu_pct``,
 ``feed_process_cpu_pct``): unlike the times, these hardly change with what else the machine
 runs, so they say how much headroom is left. ``--hog N`` runs N busy processes meanwhile (a
-core taken by another program); ``machine_ref_ms``: ``desktop/bench/machine.py``.
+core taken by another program); ``--slow-to MS`` runs it as on a slower machine whose
+``machine_ref_ms`` is MS (realtime processes take that share of every core);
+``machine_ref_ms`` and both options: ``desktop/bench/machine.py``.
 
 Where the latency goes: ``to_service_ms`` (publisher → broker → our MQTT client's receive
 stamp) and ``in_program_ms`` (from there to the painted frame), which ``stages_ms`` splits
@@ -164,12 +166,25 @@ def main(argv=None) -> int:
                     help="with the statistics panel on screen, refreshing its figures every S seconds")
     ap.add_argument("--hog", type=int, default=0,
                     help="N busy processes taking cores during the flood (another program on the PC)")
+    ap.add_argument("--slow-to", type=float, default=None, metavar="MS",
+                    help="run as on a slower machine whose machine_ref_ms is MS (realtime processes take a share "
+                         "of every core; see desktop/bench/machine.py)")
     args = ap.parse_args(argv)
-    from desktop.bench.machine import Hogs, machine_ref_ms
+    from desktop.bench.machine import Hogs, Slowdown, machine_ref_ms
     ref = machine_ref_ms()
     print(f"bench alarms: machine_ref_ms {ref}", file=sys.stderr)
-    with Hogs(args.hog):
-        result = run(args)
+    try:
+        slow = Slowdown(args.slow_to, ref).start()
+    except (RuntimeError, ValueError) as exc:
+        print(f"bench alarms: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Hogs(args.hog):
+            result = run(args)
+        if not isinstance(result, int):
+            result.update(slow.report())
+    finally:
+        slow.stop()
     if isinstance(result, int):
         return result
     result["machine_ref_ms"] = ref

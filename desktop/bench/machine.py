@@ -11,13 +11,28 @@ prints it so figures from different PCs can be compared.
 loop) for as long as the benchmark runs: a core taken by another program, as on an
 operator's PC running something else. They are separate processes, so they do not share our
 interpreter lock; they are killed by their pid when the benchmark ends.
+
+:class:`Slowdown` makes this machine behave like a slower one of its class for the
+benchmarks whose targets are times (``--slow-to MS`` of the map and alarm benchmarks): one
+realtime process per core takes the share ``1 - machine_ref_ms / MS`` of every millisecond
+of that core (a busy wait, then a sleep to the next millisecond), so everything else on the
+core runs at the speed of a machine whose ``machine_ref_ms`` is ``MS``, in the small: a
+message handled in 2 ms takes 2 ms × MS / ref of wall time, as it would on the slower CPU.
+A CPU quota (cgroups) would not do this: it lets a program run at full speed until its
+budget for the period is spent, so a program using less than its quota is not slowed at
+all. What the slowed machine really gives is checked and reported: ``slowed_ref_wall_ms``,
+the reference workload's *wall* time per frame with the slowdown running (its CPU time does
+not change: the time is taken from it, not made dearer). Needs permission to run a realtime
+process (root, or CAP_SYS_NICE); each slowing process ends by itself when its parent is gone.
 """
 from __future__ import annotations
 
+import os
 import resource
 import shutil
 import subprocess
 import sys
+import time
 
 REF_CLIP_ARGS = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25,noise=alls=12:allf=t", "-t", "20",
                  "-c:v", "libx264", "-preset", "veryfast", "-b:v", "2M", "-g", "50", "-keyint_min", "50",
@@ -25,12 +40,7 @@ REF_CLIP_ARGS = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25,noise=alls
 REF_FRAMES = 500
 
 
-def machine_ref_ms(runs: int = 3) -> float | None:
-    """CPU ms per frame of ``ffmpeg -threads 1`` decoding the reference 720p clip (made once
-    and cached); the best of ``runs``. None without ffmpeg."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        return None
+def _ref_clip(exe: str):
     from desktop.paths import cache_dir
     clip = cache_dir() / "bench" / "ref-720p-testsrc2-noise.mp4"
     if not clip.exists():
@@ -39,6 +49,16 @@ def machine_ref_ms(runs: int = 3) -> float | None:
         subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *REF_CLIP_ARGS, str(tmp)],
                        check=True)
         tmp.rename(clip)
+    return clip
+
+
+def machine_ref_ms(runs: int = 3) -> float | None:
+    """CPU ms per frame of ``ffmpeg -threads 1`` decoding the reference 720p clip (made once
+    and cached); the best of ``runs``. None without ffmpeg."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        return None
+    clip = _ref_clip(exe)
     best = None
     for _ in range(runs):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -73,3 +93,125 @@ class Hogs:
         for p in self.procs:
             p.wait(timeout=10)
         self.procs.clear()
+
+
+def ref_wall_ms(runs: int = 3) -> float | None:
+    """Like :func:`machine_ref_ms` but the *wall* time per frame (the best of ``runs``): what
+    a :class:`Slowdown` takes from the reference workload shows here, not in its CPU time."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        return None
+    clip = _ref_clip(exe)
+    best = None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(clip),
+                        "-f", "null", "-"], check=True)
+        wall = time.perf_counter() - t0
+        best = wall if best is None else min(best, wall)
+    return round(1000.0 * best / REF_FRAMES, 3)
+
+
+# One per core: pinned to it, realtime (so it takes its share the moment it is due, whatever
+# else the core runs), busy for ``busy`` of every ``period`` seconds. It ends when its parent
+# is gone, so a benchmark that crashes does not leave the machine slowed.
+_SLOW = r"""
+import os, sys, time
+cpu, busy, period, parent = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+os.sched_setaffinity(0, {cpu})
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+except PermissionError:
+    sys.exit(3)
+print("ready", flush=True)
+mono = time.monotonic
+t = mono()
+n = 0
+while True:
+    end = t + busy
+    while mono() < end:
+        pass
+    t += period
+    n += 1
+    if n % 100 == 0 and os.getppid() != parent:
+        break
+    d = t - mono()
+    if d > 0:
+        time.sleep(d)
+    else:
+        t = mono()
+"""
+
+
+class Slowdown:
+    """Make every core of this machine as slow as one whose ``machine_ref_ms`` is
+    ``target_ms`` (see the module docstring), while the ``with`` block runs. ``ref_ms`` is
+    this machine's own figure; a machine already that slow is left alone (``busy_share`` 0).
+    Raises :class:`RuntimeError` naming what is missing when realtime processes cannot run."""
+
+    PERIOD_S = 0.001
+
+    def __init__(self, target_ms: float | None, ref_ms: float | None):
+        if target_ms is not None and not (target_ms > 0):
+            raise ValueError(f"--slow-to must be a machine_ref_ms above 0, not {target_ms}")
+        if target_ms is not None and ref_ms is None:
+            raise RuntimeError("--slow-to needs ffmpeg, to measure this machine's machine_ref_ms")
+        self.target_ms = target_ms
+        self.ref_ms = ref_ms
+        self.busy_share = 0.0 if target_ms is None else max(0.0, 1.0 - ref_ms / target_ms)
+        self.procs: list[subprocess.Popen] = []
+        # the reference's wall time before the slowdown and with it (measured by start)
+        self.ref_wall_ms: float | None = None
+        self.slowed_ref_wall_ms: float | None = None
+
+    def __enter__(self) -> "Slowdown":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> "Slowdown":
+        """Start the slowing processes (none when there is nothing to slow)."""
+        if self.target_ms is None:
+            return self
+        self.ref_wall_ms = self.slowed_ref_wall_ms = ref_wall_ms()
+        if self.busy_share <= 0.0:
+            return self
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        if not cpus:
+            raise RuntimeError("--slow-to needs a system that can pin a process to a core (Linux)")
+        busy = self.busy_share * self.PERIOD_S
+        try:
+            for cpu in cpus:
+                p = subprocess.Popen([sys.executable, "-c", _SLOW, str(cpu), repr(busy), repr(self.PERIOD_S),
+                                      str(os.getpid())], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+                self.procs.append(p)
+                if p.stdout.readline().strip() != "ready":
+                    code = p.wait(timeout=10)
+                    raise RuntimeError("--slow-to needs permission to run a realtime process (root or CAP_SYS_NICE)"
+                                       if code == 3 else f"the slowing process for core {cpu} ended (exit {code})")
+            # what the slowdown makes of the reference, before the benchmark's own processes run
+            self.slowed_ref_wall_ms = ref_wall_ms()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """End the slowing processes (by their pid)."""
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait(timeout=10)
+            if p.stdout is not None:
+                p.stdout.close()
+        self.procs.clear()
+
+    def report(self) -> dict:
+        """What a benchmark adds to its JSON: the target, the share taken, and the reference
+        workload's wall time per frame without and with the slowdown (measured as it started)."""
+        if self.target_ms is None:
+            return {}
+        return {"slow_to_ms": self.target_ms, "slowdown_busy_share": round(self.busy_share, 3),
+                "ref_wall_ms": self.ref_wall_ms, "slowed_ref_wall_ms": self.slowed_ref_wall_ms}

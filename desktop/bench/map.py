@@ -13,7 +13,8 @@ thread for a new one and the frame shows the previous image stretched (``stale_f
 of one full render of the static layers measured alone (the canvas forced to render in
 place along the session's views), ``thread_render_ms_*`` the same renders on the render
 thread during the session (they share the cores and the interpreter with the frames).
-``--hog N`` runs N busy processes meanwhile; ``machine_ref_ms``: ``desktop/bench/machine.py``.
+``--hog N`` runs N busy processes meanwhile; ``--slow-to MS`` runs it as on a slower machine
+whose ``machine_ref_ms`` is MS; ``machine_ref_ms`` and both options: ``desktop/bench/machine.py``.
 """
 from __future__ import annotations
 
@@ -154,12 +155,25 @@ def main(argv=None) -> int:
     ap.add_argument("--hog", type=int, default=0, help="N busy processes taking cores while it runs")
     ap.add_argument("--sync-render", action="store_true",
                     help="render the static layers on the GUI thread, as before the render thread (a comparison)")
+    ap.add_argument("--slow-to", type=float, default=None, metavar="MS",
+                    help="run as on a slower machine whose machine_ref_ms is MS (realtime processes take a share "
+                         "of every core; see desktop/bench/machine.py)")
     args = ap.parse_args(argv)
-    from desktop.bench.machine import Hogs, machine_ref_ms
+    from desktop.bench.machine import Hogs, Slowdown, machine_ref_ms
     ref = machine_ref_ms()
     print(f"bench map: machine_ref_ms {ref}", file=sys.stderr)
-    with Hogs(args.hog):
-        result = run(args)
+    try:
+        slow = Slowdown(args.slow_to, ref).start()
+    except (RuntimeError, ValueError) as exc:
+        print(f"bench map: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Hogs(args.hog):
+            result = run(args)
+        if not isinstance(result, int):
+            result.update(slow.report())
+    finally:
+        slow.stop()
     result["machine_ref_ms"] = ref
     result["hog"] = args.hog
     print(json.dumps(result))

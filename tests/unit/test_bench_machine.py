@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from desktop.bench.machine import Hogs
+import subprocess
+import sys
+
+from desktop.bench import machine
+from desktop.bench.machine import Hogs, Slowdown
 from desktop.bench.video import ceiling_tiles
 
 BENCH = Path(__file__).resolve().parents[2] / "desktop" / "bench"
@@ -35,6 +39,78 @@ def test_hog_count_must_not_be_negative():
         Hogs(-1)
 
 
+def test_slowdown_takes_the_share_that_makes_the_reference_as_slow_as_the_target():
+    assert Slowdown(2.4, 1.2).busy_share == pytest.approx(0.5)
+    assert Slowdown(3.0, 2.4).busy_share == pytest.approx(0.2)
+    assert Slowdown(2.0, 2.4).busy_share == 0.0  # already slower: nothing to take
+    assert Slowdown(None, 1.5).busy_share == 0.0 and Slowdown(None, 1.5).report() == {}
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="--slow-to"):
+            Slowdown(bad, 1.5)
+    with pytest.raises(RuntimeError, match="ffmpeg"):
+        Slowdown(2.4, None)
+
+
+def _slowing(monkeypatch, share: float) -> Slowdown:
+    monkeypatch.setattr(machine, "ref_wall_ms", lambda runs=3: 1.0)  # no ffmpeg run in a unit test
+    slow = Slowdown(1.0 / (1.0 - share), 1.0)
+    try:
+        return slow.start()
+    except RuntimeError as exc:
+        if "permission" in str(exc):
+            pytest.skip(str(exc))
+        raise
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="realtime processes pinned to a core: Linux")
+def test_slowdown_runs_one_realtime_process_pinned_to_each_core_and_ends_them(monkeypatch):
+    slow = _slowing(monkeypatch, 0.1)
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        assert len(slow.procs) == len(cpus)
+        for cpu, p in zip(cpus, slow.procs):
+            assert p.poll() is None
+            assert os.sched_getscheduler(p.pid) == os.SCHED_FIFO
+            assert os.sched_getaffinity(p.pid) == {cpu}
+        assert slow.report() == {"slow_to_ms": pytest.approx(1.0 / 0.9), "slowdown_busy_share": pytest.approx(0.1),
+                                 "ref_wall_ms": 1.0, "slowed_ref_wall_ms": 1.0}
+    finally:
+        slow.stop()
+    assert not slow.procs
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="realtime processes pinned to a core: Linux")
+def test_a_slowing_process_ends_by_itself_when_its_benchmark_is_gone(monkeypatch):
+    """A benchmark killed without cleaning up must not leave the machine slowed."""
+    code = ("import os, sys\n"
+            "from desktop.bench import machine\n"
+            "machine.ref_wall_ms = lambda runs=3: 1.0\n"
+            "try:\n"
+            "    slow = machine.Slowdown(1.0 / 0.9, 1.0).start()\n"
+            "except RuntimeError as exc:\n"
+            "    print('skip', exc, flush=True); sys.exit(0)\n"
+            "print(' '.join(str(p.pid) for p in slow.procs), flush=True)\n"
+            "os._exit(0)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    line = out.stdout.strip()
+    assert line, out.stderr
+    if line.startswith("skip"):
+        pytest.skip(line)
+    pids = [int(x) for x in line.split()]
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and not all(_gone(p) for p in pids):
+        time.sleep(0.05)
+    assert all(_gone(p) for p in pids), f"slowing processes {pids} outlived their parent"
+
+
 def test_every_benchmark_reports_machine_ref_ms():
     """A benchmark module (one with a main) imports the shared reference and puts it in its JSON."""
     for path in sorted(BENCH.glob("*.py")):
@@ -55,3 +131,12 @@ def test_ceiling_tiles():
     assert ceiling_tiles(2, 1.6) == pytest.approx(50.0)
     with pytest.raises(ValueError, match="ffmpeg ms"):
         ceiling_tiles(2, 0.0)
+
+
+@pytest.mark.parametrize("bench", ["alarms", "map"])
+def test_benchmarks_with_times_for_targets_take_slow_to_and_refuse_a_bad_one(bench, monkeypatch, capsys):
+    import importlib
+    monkeypatch.setattr(machine, "machine_ref_ms", lambda runs=3: 1.5)
+    main = importlib.import_module(f"desktop.bench.{bench}").main
+    assert main(["--slow-to", "-2"]) == 2
+    assert "--slow-to must be a machine_ref_ms above 0, not -2.0" in capsys.readouterr().err
