@@ -150,6 +150,8 @@ class Slowdown:
     Raises :class:`RuntimeError` naming what is missing when realtime processes cannot run."""
 
     PERIOD_S = 0.001
+    #: at most this share of every core is taken (a machine up to 4x slower)
+    MAX_BUSY_SHARE = 0.75
 
     def __init__(self, target_ms: float | None, ref_ms: float | None):
         if target_ms is not None and not (target_ms > 0):
@@ -159,6 +161,12 @@ class Slowdown:
         self.target_ms = target_ms
         self.ref_ms = ref_ms
         self.busy_share = 0.0 if target_ms is None else max(0.0, 1.0 - ref_ms / target_ms)
+        if self.busy_share > self.MAX_BUSY_SHARE:
+            # beyond this the machine is mostly the slowing processes' (and the kernel lets
+            # realtime work take at most 95 % of a core): no longer a slower PC, a frozen one
+            raise ValueError(f"--slow-to {target_ms} is more than {1 / (1 - self.MAX_BUSY_SHARE):.0f}x slower "
+                             f"than this machine (machine_ref_ms {ref_ms}); it would take "
+                             f"{100 * self.busy_share:.0f} % of every core")
         self.procs: list[subprocess.Popen] = []
         # the reference's wall time before the slowdown and with it (measured by start)
         self.ref_wall_ms: float | None = None

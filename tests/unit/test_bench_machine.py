@@ -49,6 +49,9 @@ def test_slowdown_takes_the_share_that_makes_the_reference_as_slow_as_the_target
             Slowdown(bad, 1.5)
     with pytest.raises(RuntimeError, match="ffmpeg"):
         Slowdown(2.4, None)
+    with pytest.raises(ValueError, match="more than 4x slower than this machine"):
+        Slowdown(10.0, 1.5)  # would take 85 % of every core
+    assert Slowdown(6.0, 1.5).busy_share == pytest.approx(0.75)  # 4x: still allowed
 
 
 def _slowing(monkeypatch, share: float) -> Slowdown:
