@@ -170,21 +170,10 @@ def main(argv=None) -> int:
                     help="run as on a slower machine whose machine_ref_ms is MS (realtime processes take a share "
                          "of every core; see desktop/bench/machine.py)")
     args = ap.parse_args(argv)
-    from desktop.bench.machine import Hogs, Slowdown, machine_ref_ms
+    from desktop.bench.machine import machine_ref_ms, run_loaded
     ref = machine_ref_ms()
     print(f"bench alarms: machine_ref_ms {ref}", file=sys.stderr)
-    try:
-        slow = Slowdown(args.slow_to, ref).start()
-    except (RuntimeError, ValueError) as exc:
-        print(f"bench alarms: {exc}", file=sys.stderr)
-        return 2
-    try:
-        with Hogs(args.hog):
-            result = run(args)
-        if not isinstance(result, int):
-            result.update(slow.report())
-    finally:
-        slow.stop()
+    result = run_loaded("alarms", args, ref, run)
     if isinstance(result, int):
         return result
     result["machine_ref_ms"] = ref

@@ -52,22 +52,35 @@ def _ref_clip(exe: str):
     return clip
 
 
-def machine_ref_ms(runs: int = 3) -> float | None:
-    """CPU ms per frame of ``ffmpeg -threads 1`` decoding the reference 720p clip (made once
-    and cached); the best of ``runs``. None without ffmpeg."""
+def _ref_decodes(runs: int) -> list[tuple[float, float]] | None:
+    """(CPU s, wall s) of each of ``runs`` decodes of the reference clip by ``ffmpeg -threads
+    1`` (the clip made once and cached); None without ffmpeg."""
     exe = shutil.which("ffmpeg")
     if exe is None:
         return None
     clip = _ref_clip(exe)
-    best = None
+    out = []
     for _ in range(runs):
-        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(clip),
                         "-f", "null", "-"], check=True)
-        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-        best = cpu if best is None else min(best, cpu)
-    return round(1000.0 * best / REF_FRAMES, 3)
+        wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+        out.append(((r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), wall))
+    return out
+
+
+def machine_ref_ms(runs: int = 3) -> float | None:
+    """CPU ms per frame of ``ffmpeg -threads 1`` decoding the reference 720p clip (made once
+    and cached); the best of ``runs``. None without ffmpeg."""
+    runs_done = _ref_decodes(runs)
+    return None if runs_done is None else round(1000.0 * min(c for c, _w in runs_done) / REF_FRAMES, 3)
+
+
+def ref_wall_ms(runs: int = 3) -> float | None:
+    """Like :func:`machine_ref_ms` but the *wall* time per frame (the best of ``runs``): what
+    a :class:`Slowdown` takes from the reference workload shows here, not in its CPU time."""
+    runs_done = _ref_decodes(runs)
+    return None if runs_done is None else round(1000.0 * min(w for _c, w in runs_done) / REF_FRAMES, 3)
 
 
 _HOG = "import time\nwhile True:\n    sum(range(10000))\n"
@@ -93,23 +106,6 @@ class Hogs:
         for p in self.procs:
             p.wait(timeout=10)
         self.procs.clear()
-
-
-def ref_wall_ms(runs: int = 3) -> float | None:
-    """Like :func:`machine_ref_ms` but the *wall* time per frame (the best of ``runs``): what
-    a :class:`Slowdown` takes from the reference workload shows here, not in its CPU time."""
-    exe = shutil.which("ffmpeg")
-    if exe is None:
-        return None
-    clip = _ref_clip(exe)
-    best = None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-i", str(clip),
-                        "-f", "null", "-"], check=True)
-        wall = time.perf_counter() - t0
-        best = wall if best is None else min(best, wall)
-    return round(1000.0 * best / REF_FRAMES, 3)
 
 
 # One per core: pinned to it, realtime (so it takes its share the moment it is due, whatever
@@ -223,3 +219,23 @@ class Slowdown:
             return {}
         return {"slow_to_ms": self.target_ms, "slowdown_busy_share": round(self.busy_share, 3),
                 "ref_wall_ms": self.ref_wall_ms, "slowed_ref_wall_ms": self.slowed_ref_wall_ms}
+
+
+def run_loaded(name: str, args, ref_ms: float | None, run):
+    """``run(args)`` while ``args.hog`` hogs run and, with ``args.slow_to``, a
+    :class:`Slowdown`: the benchmark's result dict with the slowdown's :meth:`~Slowdown.report`
+    added, or an exit code (``run``'s own, or 2 when the slowdown cannot start: the reason
+    goes to stderr, prefixed with ``bench NAME``)."""
+    try:
+        slow = Slowdown(getattr(args, "slow_to", None), ref_ms).start()
+    except (RuntimeError, ValueError) as exc:
+        print(f"bench {name}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Hogs(args.hog):
+            result = run(args)
+        if not isinstance(result, int):
+            result.update(slow.report())
+        return result
+    finally:
+        slow.stop()
