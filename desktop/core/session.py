@@ -12,7 +12,6 @@ import os
 import socket
 from pathlib import Path
 
-import numpy as np
 
 from desktop.core.alarms.service import AlarmService
 from desktop.core.clock import RealClock
@@ -21,7 +20,7 @@ from desktop.core.district.model import District
 from desktop.core.duty import Duty
 from desktop.core.feeds.bus import EventBus
 from desktop.core.geo.crs import MapProjection
-from desktop.core.geo.spatial import PolygonIndex
+from desktop.core.district.locator import SubdistrictLocator
 from desktop.core.instance import claim_instance
 from desktop.paths import data_dir
 
@@ -93,7 +92,8 @@ class Session:
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(journal_path) + suffix).unlink(missing_ok=True)
         self.journal_path = journal_path
-        self._cells = PolygonIndex([c.map_geom for c in district.grid])
+        # the sub-district of a position (the alarm panel's filter); handed to the feed process too
+        self.locator = SubdistrictLocator.from_district(district, self.projection)
         # Live feeds run in a child process (paho + validation + journal are pure Python and
         # would compete with the GUI thread for the GIL); PINGAN_FEED_INPROCESS=1 keeps them here.
         self.remote = bool(broker) and not os.environ.get("PINGAN_FEED_INPROCESS")
@@ -120,7 +120,7 @@ class Session:
                                    {"district": str(district.info.path)})
             self.alarms = RemoteAlarmService(journal_path, broker_url=cfg.broker, workstation=self.workstation,
                                              clock=self.clock, locate=self.locate, locate_many=self.locate_many,
-                                             extras=extras)
+                                             locator=self.locator, extras=extras)
             if extras:
                 from desktop.core.patrol_link import RemotePatrol
                 self.patrol = RemotePatrol(self.alarms, self.patrol_journal_path)
@@ -164,21 +164,11 @@ class Session:
 
     def locate(self, lon_wgs: float, lat_wgs: float) -> str:
         """The sub-district of a WGS84 point (for the alarm panel's filter), or ''."""
-        x, y = self.projection.forward(lon_wgs, lat_wgs, "WGS84")
-        found = self._cells.containing(x, y)
-        return str(self.district.grid[found[0]].props.get("subdistrict", "")) if found else ""
+        return self.locator.locate(lon_wgs, lat_wgs)
 
     def locate_many(self, lon_wgs, lat_wgs) -> list[str]:
-        """:meth:`locate` for arrays of points at once (a batch of alarms): one projection
-        and one tree query, not a Python round per alarm."""
-        lon = np.asarray(lon_wgs, float)
-        lat = np.asarray(lat_wgs, float)
-        if not len(lon):
-            return []
-        x, y = self.projection.forward(lon, lat, "WGS84")
-        cells = self._cells.first_containing(x, y)
-        grid = self.district.grid
-        return [str(grid[c].props.get("subdistrict", "")) if c >= 0 else "" for c in cells.tolist()]
+        """:meth:`locate` for arrays of points at once (a batch of alarms)."""
+        return self.locator.locate_many(lon_wgs, lat_wgs)
 
     def services(self) -> dict:
         """What plugins get through ``host.service(name)`` from this session."""

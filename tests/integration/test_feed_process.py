@@ -51,6 +51,39 @@ def test_remote_service_mirrors_the_child_and_journals_there(mqtt_broker, tmp_pa
         again.stop()
 
 
+def test_the_feed_process_places_the_alarms_in_their_subdistricts_with_the_sessions_locator(
+        mqtt_broker, tmp_path, tiny_district):
+    """With a locator the child places the alarms before it sends them: the GUI side has no
+    locate of its own here, so every sub-district seen came from the child."""
+    import numpy as np
+
+    from desktop.core.district.loader import load_district
+    from desktop.core.district.locator import SubdistrictLocator
+    from desktop.core.geo.crs import MapProjection
+    locator = SubdistrictLocator.from_district(load_district(tiny_district), MapProjection())
+    svc = RemoteAlarmService(tmp_path / "placed.sqlite", broker_url=mqtt_broker.url, workstation="ws-p",
+                             locator=locator).start()
+    pub = Publisher(mqtt_broker, client_id="placed-pub")
+    try:
+        assert svc.wait_connected(10)
+        # a row of alarms across the district's edge: some in a cell, some outside every cell
+        for i in range(40):
+            pub.publish("pingan/alarm", alarm_payload(i, lon=120.37 + i * 0.001, crs="WGS84"))
+        deadline = time.monotonic() + 15
+        seen = {}
+        while time.monotonic() < deadline and len(seen) < 40:
+            seen.update({e.alarm.id: e.alarm for e in svc.drain() if e.kind == EventKind.NEW})
+            time.sleep(0.05)
+        assert len(seen) == 40
+        alarms = sorted(seen.values(), key=lambda a: a.id)
+        want = locator.locate_many(np.array([a.lon_wgs for a in alarms]), np.array([a.lat_wgs for a in alarms]))
+        assert [a.subdistrict for a in alarms] == want
+        assert any(want) and not all(want)
+    finally:
+        pub.close()
+        svc.stop()
+
+
 def test_the_feed_process_ends_when_the_gui_process_is_killed(mqtt_broker, tmp_path):
     import os
     import signal

@@ -1,10 +1,14 @@
 """Alarms of a flood are placed in their sub-districts a batch at a time: the batch answer is
 the one-by-one answer, for points inside, outside and on the district's cells."""
+import pickle
+
 import numpy as np
+import pytest
 
 from desktop.core.alarms.model import Alarm, AlarmEvent, EventKind
 from desktop.core.alarms.remote import RemoteAlarmService
 from desktop.core.district.loader import load_district
+from desktop.core.district.locator import SubdistrictLocator
 from desktop.core.geo.crs import MapProjection
 from desktop.core.geo.spatial import PolygonIndex
 
@@ -22,21 +26,9 @@ def test_first_containing_matches_containing():
     assert idx.first_containing([], []).tolist() == []
 
 
-class _Session:
-    """The session's locate and locate_many over a real district (without starting a session)."""
-
-    def __init__(self, district):
-        from desktop.core.session import Session
-        self.district = district
-        self.projection = MapProjection()
-        self._cells = PolygonIndex([c.map_geom for c in district.grid])
-        self.locate = Session.locate.__get__(self)
-        self.locate_many = Session.locate_many.__get__(self)
-
-
 def test_locate_many_gives_what_locate_gives(tiny_district):
     d = load_district(tiny_district)
-    s = _Session(d)
+    s = SubdistrictLocator.from_district(d, MapProjection())
     minx, miny, maxx, maxy = d.boundary.map_geom.bounds
     rng = np.random.default_rng(3)
     from desktop.core.geo.crs import mercator_to_lonlat, to_wgs84
@@ -47,6 +39,18 @@ def test_locate_many_gives_what_locate_gives(tiny_district):
     one_by_one = [s.locate(a, b) for a, b in zip(lon, lat)]
     assert batch == one_by_one
     assert any(batch) and not all(batch)  # some inside a cell, some outside every cell
+    # what the feed process gets: the same answers after a trip through pickle
+    again = pickle.loads(pickle.dumps(s))
+    assert len(again) == len(s) == len(d.grid) and again.projection == s.projection
+    assert again.locate_many(lon, lat) == batch and [again.locate(a, b) for a, b in zip(lon, lat)] == batch
+    assert SubdistrictLocator(MapProjection(), [], []).locate_many(lon[:3], lat[:3]) == ["", "", ""]
+    assert pickle.loads(pickle.dumps(SubdistrictLocator(MapProjection(), [], []))).locate(120.0, 36.0) == ""
+
+
+def test_a_locator_needs_a_name_for_every_cell():
+    import shapely
+    with pytest.raises(ValueError, match="2 cells but 1 sub-district names"):
+        SubdistrictLocator(MapProjection(), [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], ["a"])
 
 
 def _alarm(i: int, lat: float, subdistrict: str = "") -> Alarm:
@@ -63,7 +67,7 @@ def test_the_mirror_fills_in_missing_subdistricts_by_batch_and_survives_a_failin
         return ["north" if lat > 0 else "" for lat in lats]
 
     svc = RemoteAlarmService.__new__(RemoteAlarmService)  # no child process: only the mirror's step
-    svc.locate, svc.locate_many = None, many
+    svc.locate, svc.locate_many, svc.locator = None, many, None
     events = [AlarmEvent(EventKind.NEW, alarm=_alarm(0, 1.0)), AlarmEvent(EventKind.NEW, alarm=_alarm(1, -1.0)),
               AlarmEvent(EventKind.NEW, alarm=_alarm(2, 1.0, "south"))]
     out = svc._located_events(events)
@@ -75,3 +79,6 @@ def test_the_mirror_fills_in_missing_subdistricts_by_batch_and_survives_a_failin
         raise ValueError("no grid")
     svc.locate_many = broken
     assert svc._located_events(events) == events
+    # a child with the locator has placed them already: the mirror does nothing
+    svc.locate_many, svc.locator = many, object()
+    assert svc._located_events(events) is events and calls == [2]

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from .model import EventKind
+from .placing import fill_subdistricts
 from .service import state_topic
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,15 @@ CALLABLE: dict[str, tuple[str, ...]] = {
 
 
 def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_window_s: float,
-                extras: dict | None = None) -> None:
+                extras: dict | None = None, locator=None) -> None:
     """Runs in the child: service + feed, events out, commands in.
 
     ``extras``: name -> "module:factory" of further services to run here beside the alarm
     service (the patrol service); each factory is called as ``factory(bus=..., alarms=...,
     workstation=..., **kwargs)`` and answers the GUI's ``call`` requests (read methods only:
-    see :data:`CALLABLE`)."""
+    see :data:`CALLABLE`). ``locator``: a
+    :class:`~desktop.core.district.locator.SubdistrictLocator`; with it the alarms are placed in
+    their sub-districts here, a batch at a time, before they are sent."""
     from desktop.core import runtime
     from desktop.core.alarms.service import AlarmService
     runtime.tune_gc(young=5_000, middle=20, old=1000)  # short passes: see tune_gc
@@ -183,6 +186,8 @@ def _child_main(conn, journal: str, broker_url: str, workstation: str, flood_win
             if gap > 0:
                 time.sleep(gap)  # let the rest of a burst join this batch
         events = svc.drain()
+        if locator is not None:
+            events = fill_subdistricts(events, locator.locate_many)
         if feed is not None:
             clear_forgotten_states(feed, events)
         with forward_lock:

@@ -23,12 +23,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from . import workflow
 from .model import Alarm, AlarmEvent, AlarmState, EventKind
 from .query import JournalReader
 from .feed_child import CALLABLE, _child_main, clear_forgotten_states  # noqa: F401 (importable from here)
+from .placing import fill_subdistricts
 from .service import AlarmReads, UnknownAlarm
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,8 @@ class RemoteAlarmService(AlarmReads):
 
     def __init__(self, journal: Path | str, *, broker_url: str, workstation: str, clock=None,
                  locate: Callable[[float, float], str] | None = None, flood_window_s: float = 60.0,
-                 extras: dict | None = None, locate_many: Callable[..., list[str]] | None = None):
+                 extras: dict | None = None, locate_many: Callable[..., list[str]] | None = None,
+                 locator=None):
         self.journal_path = str(journal)
         self.extras = dict(extras or {})  # further services run in the child (see _child_main)
         self._reader_db = JournalReader(journal)
@@ -79,6 +79,9 @@ class RemoteAlarmService(AlarmReads):
         # locate_many(lons, lats) -> subdistricts: a batch at once (this runs in the GUI process,
         # on the mirror thread: a Python round per alarm of a flood holds the GUI's interpreter lock)
         self.locate_many = locate_many
+        # a picklable SubdistrictLocator: the child places the alarms itself before sending
+        # them, and the mirror thread does nothing of the kind (the GIL time is the child's)
+        self.locator = locator
         self.flood_window_s = flood_window_s
         self._alarms: dict[str, Alarm] = {}
         self._out: list[AlarmEvent] = []
@@ -124,7 +127,7 @@ class RemoteAlarmService(AlarmReads):
             parent, child = ctx.Pipe()
             proc = ctx.Process(target=_child_main, name="pingan-feed",
                                args=(child, self.journal_path, self.broker_url, self.workstation,
-                                     self.flood_window_s, self.extras), daemon=True)
+                                     self.flood_window_s, self.extras, self.locator), daemon=True)
             proc.start()
             child.close()
             with self._send_lock:
@@ -257,25 +260,11 @@ class RemoteAlarmService(AlarmReads):
             threading.Thread(target=self._restart, args=(proc, 0.0), daemon=True).start()
 
     def _located_events(self, events: list) -> list:
-        """The events with their alarms' sub-districts filled in where missing, the batch at once."""
-        need = [i for i, e in enumerate(events) if e.alarm is not None and not e.alarm.subdistrict]
-        if not need or (self.locate is None and self.locate_many is None):
+        """The events with their alarms' sub-districts filled in where missing, the batch at once;
+        nothing to do when the child has the locator (it placed them before sending)."""
+        if self.locator is not None:
             return events
-        try:
-            if self.locate_many is not None:
-                subs = self.locate_many(np.array([events[i].alarm.lon_wgs for i in need], float),
-                                        np.array([events[i].alarm.lat_wgs for i in need], float))
-            else:
-                subs = [self.locate(events[i].alarm.lon_wgs, events[i].alarm.lat_wgs) for i in need]
-        except Exception:  # noqa: BLE001 - the mirror thread must go on; the alarms stay unplaced
-            log.exception("locating alarms in the sub-districts failed")
-            return events
-        out = list(events)
-        for i, sub in zip(need, subs):
-            if sub:
-                e = out[i]
-                out[i] = replace(e, alarm=replace(e.alarm, subdistrict=sub))
-        return out
+        return fill_subdistricts(events, self.locate_many, self.locate)
 
     def _located(self, a: Alarm) -> Alarm:
         if self.locate is not None and not a.subdistrict:
