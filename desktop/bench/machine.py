@@ -20,9 +20,12 @@ core runs at the speed of a machine whose ``machine_ref_ms`` is ``MS``, in the s
 message handled in 2 ms takes 2 ms × MS / ref of wall time, as it would on the slower CPU.
 A CPU quota (cgroups) would not do this: it lets a program run at full speed until its
 budget for the period is spent, so a program using less than its quota is not slowed at
-all. What the slowed machine really gives is checked and reported: ``slowed_ref_wall_ms``,
-the reference workload's *wall* time per frame with the slowdown running (its CPU time does
-not change: the time is taken from it, not made dearer). Needs permission to run a realtime
+all. What the slowed machine really gives is checked, corrected and reported: the
+reference workload's *wall* time per frame with the slowdown running (``slowed_ref_wall_ms``;
+its CPU time does not change: the time is taken from it, not made dearer) should be ``MS`` ×
+the wall/CPU ratio measured just before (``slowed_ref_wall_ms_wanted``), and the share is
+corrected until it is, within 5 %, at most twice (the slowing processes cost their cores a
+little more than their share, and a shared host drifts between measurements). Needs permission to run a realtime
 process (root, or CAP_SYS_NICE); each slowing process ends by itself when its parent is gone.
 """
 from __future__ import annotations
@@ -76,11 +79,15 @@ def machine_ref_ms(runs: int = 3) -> float | None:
     return None if runs_done is None else round(1000.0 * min(c for c, _w in runs_done) / REF_FRAMES, 3)
 
 
-def ref_wall_ms(runs: int = 3) -> float | None:
-    """Like :func:`machine_ref_ms` but the *wall* time per frame (the best of ``runs``): what
-    a :class:`Slowdown` takes from the reference workload shows here, not in its CPU time."""
+def ref_now_ms(runs: int = 3) -> tuple[float, float] | None:
+    """(CPU ms, wall ms) a frame of the reference workload, each the best of ``runs``, from
+    the same runs: a :class:`Slowdown` shows in the wall time (the CPU time does not change:
+    the time is taken from the workload, not made dearer). None without ffmpeg."""
     runs_done = _ref_decodes(runs)
-    return None if runs_done is None else round(1000.0 * min(w for _c, w in runs_done) / REF_FRAMES, 3)
+    if runs_done is None:
+        return None
+    return (round(1000.0 * min(c for c, _w in runs_done) / REF_FRAMES, 3),
+            round(1000.0 * min(w for _c, w in runs_done) / REF_FRAMES, 3))
 
 
 _HOG = "import time\nwhile True:\n    sum(range(10000))\n"
@@ -148,6 +155,9 @@ class Slowdown:
     PERIOD_S = 0.001
     #: at most this share of every core is taken (a machine up to 4x slower)
     MAX_BUSY_SHARE = 0.75
+    #: corrections of the share after measuring the slowed reference, and the error accepted
+    CALIBRATE_ROUNDS = 2
+    CALIBRATE_TOLERANCE = 0.05
 
     def __init__(self, target_ms: float | None, ref_ms: float | None):
         if target_ms is not None and not (target_ms > 0):
@@ -156,17 +166,22 @@ class Slowdown:
             raise RuntimeError("--slow-to needs ffmpeg, to measure this machine's machine_ref_ms")
         self.target_ms = target_ms
         self.ref_ms = ref_ms
-        self.busy_share = 0.0 if target_ms is None else max(0.0, 1.0 - ref_ms / target_ms)
-        if self.busy_share > self.MAX_BUSY_SHARE:
-            # beyond this the machine is mostly the slowing processes' (and the kernel lets
-            # realtime work take at most 95 % of a core): no longer a slower PC, a frozen one
-            raise ValueError(f"--slow-to {target_ms} is more than {1 / (1 - self.MAX_BUSY_SHARE):.0f}x slower "
-                             f"than this machine (machine_ref_ms {ref_ms}); it would take "
-                             f"{100 * self.busy_share:.0f} % of every core")
+        self.busy_share = self._share(target_ms, ref_ms)
         self.procs: list[subprocess.Popen] = []
         # the reference's wall time before the slowdown and with it (measured by start)
         self.ref_wall_ms: float | None = None
         self.slowed_ref_wall_ms: float | None = None
+        self.want_wall_ms: float | None = None  # what the slowed reference should come out at
+
+    def _share(self, target_ms: float | None, ref_ms: float | None) -> float:
+        share = 0.0 if target_ms is None else max(0.0, 1.0 - ref_ms / target_ms)
+        if share > self.MAX_BUSY_SHARE:
+            # beyond this the machine is mostly the slowing processes' (and the kernel lets
+            # realtime work take at most 95 % of a core): no longer a slower PC, a frozen one
+            raise ValueError(f"--slow-to {target_ms} is more than {1 / (1 - self.MAX_BUSY_SHARE):.0f}x slower "
+                             f"than this machine (machine_ref_ms {ref_ms}); it would take "
+                             f"{100 * share:.0f} % of every core")
+        return share
 
     def __enter__(self) -> "Slowdown":
         return self.start()
@@ -175,32 +190,64 @@ class Slowdown:
         self.stop()
 
     def start(self) -> "Slowdown":
-        """Start the slowing processes (none when there is nothing to slow)."""
+        """Start the slowing processes (none when there is nothing to slow), then check what
+        they made of the reference and correct the share up to :attr:`CALIBRATE_ROUNDS` times:
+        the wall time a frame should come out at ``target_ms`` × this machine's wall/CPU ratio
+        (within :attr:`CALIBRATE_TOLERANCE`). The correction is for what a share does not
+        foresee: the slowing processes' own cost to the core, and a machine that has drifted
+        since ``machine_ref_ms`` was measured (a shared host's neighbours)."""
         if self.target_ms is None:
             return self
-        self.ref_wall_ms = self.slowed_ref_wall_ms = ref_wall_ms()
+        now = ref_now_ms()
+        if now is not None:
+            # the machine as it is now (a shared host drifts): the share and the wall time to aim
+            # at come from the same runs, CPU and wall
+            self.ref_ms, self.ref_wall_ms = now
+            self.busy_share = self._share(self.target_ms, self.ref_ms)
+        self.slowed_ref_wall_ms = self.ref_wall_ms
         if self.busy_share <= 0.0:
             return self
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         if not cpus:
             raise RuntimeError("--slow-to needs a system that can pin a process to a core (Linux)")
-        busy = self.busy_share * self.PERIOD_S
+        self.want_wall_ms = round(self.target_ms * self.ref_wall_ms / self.ref_ms, 3)
         try:
-            for cpu in cpus:
-                p = subprocess.Popen([sys.executable, "-c", _SLOW, str(cpu), repr(busy), repr(self.PERIOD_S),
-                                      str(os.getpid())], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-                self.procs.append(p)
-                if p.stdout.readline().strip() != "ready":
-                    code = p.wait(timeout=10)
-                    raise RuntimeError("--slow-to needs permission to run a realtime process (root or CAP_SYS_NICE)"
-                                       if code == 3 else f"the slowing process for core {cpu} ended (exit {code})")
+            self._spawn(cpus)
             # what the slowdown makes of the reference, before the benchmark's own processes run
-            self.slowed_ref_wall_ms = ref_wall_ms()
+            self.slowed_ref_wall_ms = self._slowed_wall()
+            for _ in range(self.CALIBRATE_ROUNDS):
+                ratio = self.slowed_ref_wall_ms / self.want_wall_ms
+                if abs(ratio - 1.0) <= self.CALIBRATE_TOLERANCE:
+                    break
+                # the share left to the program scales the wall time inversely
+                share = min(self.MAX_BUSY_SHARE, max(0.0, 1.0 - (1.0 - self.busy_share) * ratio))
+                if abs(share - self.busy_share) < 0.005:
+                    break
+                self.busy_share = share
+                self.stop()
+                self._spawn(cpus)
+                self.slowed_ref_wall_ms = self._slowed_wall()
         except BaseException:
             self.stop()
             raise
         return self
+
+    @staticmethod
+    def _slowed_wall() -> float | None:
+        now = ref_now_ms()
+        return None if now is None else now[1]
+
+    def _spawn(self, cpus: list[int]) -> None:
+        busy = self.busy_share * self.PERIOD_S
+        for cpu in cpus:
+            p = subprocess.Popen([sys.executable, "-c", _SLOW, str(cpu), repr(busy), repr(self.PERIOD_S),
+                                  str(os.getpid())], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+            self.procs.append(p)
+            if p.stdout.readline().strip() != "ready":
+                code = p.wait(timeout=10)
+                raise RuntimeError("--slow-to needs permission to run a realtime process (root or CAP_SYS_NICE)"
+                                   if code == 3 else f"the slowing process for core {cpu} ended (exit {code})")
 
     def stop(self) -> None:
         """End the slowing processes (by their pid)."""
@@ -218,7 +265,8 @@ class Slowdown:
         if self.target_ms is None:
             return {}
         return {"slow_to_ms": self.target_ms, "slowdown_busy_share": round(self.busy_share, 3),
-                "ref_wall_ms": self.ref_wall_ms, "slowed_ref_wall_ms": self.slowed_ref_wall_ms}
+                "ref_now_ms": self.ref_ms, "ref_wall_ms": self.ref_wall_ms,
+                "slowed_ref_wall_ms": self.slowed_ref_wall_ms, "slowed_ref_wall_ms_wanted": self.want_wall_ms}
 
 
 def run_loaded(name: str, args, ref_ms: float | None, run):

@@ -54,9 +54,17 @@ def test_slowdown_takes_the_share_that_makes_the_reference_as_slow_as_the_target
     assert Slowdown(6.0, 1.5).busy_share == pytest.approx(0.75)  # 4x: still allowed
 
 
-def _slowing(monkeypatch, share: float) -> Slowdown:
-    monkeypatch.setattr(machine, "ref_wall_ms", lambda runs=3: 1.0)  # no ffmpeg run in a unit test
+def _slowing(monkeypatch, share: float, overshoot: float = 1.0) -> Slowdown:
+    """A started Slowdown whose reference workload is simulated (no ffmpeg in a unit test): 1 ms
+    a frame unslowed, and ``overshoot`` × what the share predicts while the slowing processes run."""
+    holder = []
+
+    def fake_now(runs=3):
+        s = holder[0] if holder else None
+        return 1.0, (1.0 if s is None or not s.procs else overshoot / (1.0 - s.busy_share))
+    monkeypatch.setattr(machine, "ref_now_ms", fake_now)
     slow = Slowdown(1.0 / (1.0 - share), 1.0)
+    holder.append(slow)
     try:
         return slow.start()
     except RuntimeError as exc:
@@ -83,10 +91,25 @@ def test_slowdown_runs_one_realtime_process_pinned_to_each_core_and_ends_them(mo
             assert os.sched_getscheduler(p.pid) == os.SCHED_FIFO
             assert os.sched_getaffinity(p.pid) == {cpu}
         assert slow.report() == {"slow_to_ms": pytest.approx(1.0 / 0.9), "slowdown_busy_share": pytest.approx(0.1),
-                                 "ref_wall_ms": 1.0, "slowed_ref_wall_ms": 1.0}
+                                 "ref_now_ms": 1.0, "ref_wall_ms": 1.0, "slowed_ref_wall_ms": pytest.approx(1.0 / 0.9),
+                                 "slowed_ref_wall_ms_wanted": pytest.approx(1.0 / 0.9, abs=1e-3)}
     finally:
         slow.stop()
     assert not slow.procs
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="realtime processes pinned to a core: Linux")
+def test_slowdown_corrects_its_share_until_the_reference_comes_out_as_slow_as_wanted(monkeypatch):
+    # the slowing processes slow the reference 10 % more than their share says: the share shrinks
+    slow = _slowing(monkeypatch, 0.2, overshoot=1.1)
+    try:
+        rep = slow.report()
+        assert rep["slowed_ref_wall_ms_wanted"] == pytest.approx(1.25, abs=1e-3)
+        assert rep["slowed_ref_wall_ms"] == pytest.approx(1.25, rel=Slowdown.CALIBRATE_TOLERANCE)
+        assert rep["slowdown_busy_share"] < 0.2
+        assert len(slow.procs) == len(os.sched_getaffinity(0))  # the first ones were replaced, not added to
+    finally:
+        slow.stop()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="realtime processes pinned to a core: Linux")
@@ -94,7 +117,7 @@ def test_a_slowing_process_ends_by_itself_when_its_benchmark_is_gone(monkeypatch
     """A benchmark killed without cleaning up must not leave the machine slowed."""
     code = ("import os, sys\n"
             "from desktop.bench import machine\n"
-            "machine.ref_wall_ms = lambda runs=3: 1.0\n"
+            "machine.ref_now_ms = lambda runs=3: (1.0, 1.0)\n"
             "try:\n"
             "    slow = machine.Slowdown(1.0 / 0.9, 1.0).start()\n"
             "except RuntimeError as exc:\n"
