@@ -6,8 +6,8 @@ Qt-free. The alarm panel filters by sub-district, and alarms arrive with positio
 their sub-districts). So the session can hand it to the alarm feed process, which places the
 alarms before it sends them on. The work is then done there, on its own interpreter lock, and
 not on the GUI process's mirror thread, where a flood's worth of it competed with the GUI thread
-(measured: a quarter of the GUI process's CPU at 1,000 alarms a second, on a core shared with
-another busy program).
+(measured: a fifth to a quarter of the GUI process's CPU at 1,000 alarms a second, with a core
+taken by another busy program on the slower PC emulated).
 """
 from __future__ import annotations
 
