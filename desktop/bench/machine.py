@@ -1,5 +1,6 @@
 """What machine a benchmark ran on: the reference workload (``machine_ref_ms``) and busy
-"hog" processes that take cores away from the program.
+"hog" processes that take cores away from the program, and a slowdown that makes the
+machine as slow as a slower one.
 
 ``machine_ref_ms`` is the CPU time per frame of ``ffmpeg -threads 1`` decoding a fixed 720p
 H.264 clip (1280×720, 25 fps, ~2 Mbit/s, 2 s GOP, no B-frames, generated once from
@@ -25,8 +26,9 @@ reference workload's *wall* time per frame with the slowdown running (``slowed_r
 its CPU time does not change: the time is taken from it, not made dearer) should be ``MS`` ×
 the wall/CPU ratio measured just before (``slowed_ref_wall_ms_wanted``), and the share is
 corrected until it is, within 5 %, at most twice (the slowing processes cost their cores a
-little more than their share, and a shared host drifts between measurements). Needs permission to run a realtime
-process (root, or CAP_SYS_NICE); each slowing process ends by itself when its parent is gone.
+little more than their share, and a shared host drifts between measurements). Needs
+permission to run a realtime process (root, or CAP_SYS_NICE); each slowing process ends by
+itself when its parent is gone.
 """
 from __future__ import annotations
 
