@@ -113,6 +113,33 @@ def test_pool_workers_play_at_their_rate_resize_pause_and_stop_clean(pool, video
     assert _files() == before  # every slot file's name is gone
 
 
+def _nice_of_threads(pid: int) -> dict[int, int]:
+    """The niceness of every thread of ``pid`` (Linux: field 19 of /proc/PID/task/TID/stat)."""
+    from pathlib import Path
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[int(task.name)] = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended meanwhile
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads thread priorities from /proc")
+def test_decoder_processes_and_their_decode_threads_run_nicer_than_the_gui(pool, video_clips):
+    from desktop.core.video.procpool import DECODER_NICE
+    ws = [pool.worker(StreamSpec(str(p.sub)), (320, 180)).start() for p in video_clips["pairs"][:2]]
+    assert _wait_live(ws)
+    ours = os.nice(0)
+    want = min(19, ours + DECODER_NICE)
+    assert DECODER_NICE > 0 and want > ours
+    for dec in {w._dec for w in ws}:
+        nice = _nice_of_threads(dec.proc.pid)
+        assert len(nice) >= 2 and set(nice.values()) == {want}, nice  # the main thread and its decode threads
+    for w in ws:
+        w.stop(timeout=5)
+
+
 def test_a_killed_decoder_is_replaced_and_its_tiles_come_back(pool, video_clips):
     w = pool.worker(StreamSpec(str(video_clips["pairs"][0].sub)), (320, 180)).start()
     assert _wait_live([w])
